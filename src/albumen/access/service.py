@@ -1,0 +1,59 @@
+"""The one place that decides whether a caller may touch a set of ids, answered in bulk.
+
+Domain services call `require` (all or nothing: Immich's 400 "Not found or no <permission> access")
+or `allowed` (the permitted subset, for bulk endpoints that report per id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from albumen.access.repository import AccessRepository
+from albumen.authn.schemas import AuthContext
+from albumen.kit.errors import BadRequest
+
+Check = Callable[[AccessRepository, AuthContext, set[uuid.UUID]], Awaitable[set[uuid.UUID]]]
+
+
+async def _own_sessions(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_sessions(auth.user.id, ids)
+
+
+async def _own_api_keys(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_api_keys(auth.user.id, ids)
+
+
+CHECKS: dict[str, Check] = {
+    "authDevice.delete": _own_sessions,
+    "session.read": _own_sessions,
+    "session.update": _own_sessions,
+    "session.delete": _own_sessions,
+    "session.lock": _own_sessions,
+    "apiKey.read": _own_api_keys,
+    "apiKey.update": _own_api_keys,
+    "apiKey.delete": _own_api_keys,
+}
+
+
+class AccessService:
+    def __init__(self, db: AsyncSession) -> None:
+        self.repository = AccessRepository(db)
+
+    async def allowed(self, auth: AuthContext, permission: str, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        if auth.shared_link_id is not None:
+            return set()  # shared links reach only assets and albums, which register their own checks
+        check = CHECKS.get(permission)
+        if check is None:
+            raise LookupError(f"no access rule for {permission}")
+        return await check(self.repository, auth, wanted)
+
+    async def require(self, auth: AuthContext, permission: str, ids: Iterable[uuid.UUID]) -> None:
+        wanted = set(ids)
+        if await self.allowed(auth, permission, wanted) != wanted:
+            raise BadRequest(f"Not found or no {permission} access")

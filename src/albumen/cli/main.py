@@ -1,0 +1,90 @@
+"""The `albumen` command: serve, worker, migrate, admin."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from albumen.cli.admin import admin_app
+from albumen.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="Albumen: a photo and video server that speaks the Immich API.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", envvar="ALBUMEN_CONFIG", help="YAML settings file", show_envvar=True)
+]
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="where data lives [ALBUMEN_DATA_DIR]")]
+
+
+def settings_or_exit(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as error:
+        typer.echo(f"albumen: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="listen address [ALBUMEN_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port [ALBUMEN_PORT]")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the HTTP server (with its embedded database unless ALBUMEN_DATABASE_URL is set)."""
+    import uvicorn
+
+    from albumen.main import create_app
+    from albumen.telemetry.logging import configure_logging
+
+    settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir)
+    configure_logging(settings.log_level, settings.log_format)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            proxy_headers=True,
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+            ws="websockets-sansio",
+        )
+    )
+    server.run()
+    if not server.started:
+        sys.exit(1)
+
+
+@app.command()
+def migrate(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Bring the database schema up to date, then exit."""
+    from albumen.cli.runtime import database_session
+
+    settings = settings_or_exit(config, data_dir=data_dir)
+
+    async def run() -> None:
+        async with database_session(settings):
+            pass  # opening the database runs the migrations
+
+    asyncio.run(run())
+    typer.echo("database schema is up to date")
+
+
+@app.command()
+def worker(
+    config: ConfigOption = None,
+    queues: Annotated[str, typer.Option(help="comma-separated queue names")] = "all",
+) -> None:
+    """Run background job workers (the job system arrives with the media pipeline)."""
+    settings_or_exit(config)
+    typer.echo("albumen worker: no job queues exist yet in this version; nothing to run", err=True)
+    raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,98 @@
+"""Albumen's settings: ALBUMEN_* environment variables over an optional YAML file, checked at start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names it and is meant for the operator, not a trace."""
+
+
+class RateLimitSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    login_per_ip: int = Field(20, ge=1, description="failed logins allowed per client IP per window")
+    login_per_account: int = Field(10, ge=1, description="failed logins allowed per email per window")
+    window_seconds: int = Field(300, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ALBUMEN_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    host: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable; the operator narrows it
+    port: int = Field(2283, ge=1, le=65535)
+    data_dir: Path = Path("./albumen-data")
+    database_url: str | None = None
+    config_file: Path | None = Field(None, description="Immich-style system config file (read-only config)")
+    allow_setup: bool = True
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    db_pool_size: int = Field(10, ge=1)
+    shutdown_grace_seconds: float = Field(10.0, ge=0)
+    rate_limit: RateLimitSettings = RateLimitSettings()  # type: ignore[call-arg]
+    public_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_path = os.environ.get("ALBUMEN_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_path:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_path))
+        return tuple(sources)
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "library"
+
+
+def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Builds the settings, turning any problem into one ConfigError line that names the key."""
+    if config_path is not None:
+        path = Path(config_path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        os.environ["ALBUMEN_CONFIG"] = str(path)
+    elif (env_path := os.environ.get("ALBUMEN_CONFIG")) and not Path(env_path).is_file():
+        raise ConfigError(f"ALBUMEN_CONFIG: config file {env_path} does not exist")
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        env_name = "ALBUMEN_" + key.upper().replace(".", "__")
+        raise ConfigError(f"invalid setting {key} ({env_name}): {first['msg']}") from None
+    except Exception as error:  # YAML syntax errors and the like
+        raise ConfigError(f"could not read configuration: {error}") from None

@@ -1,0 +1,57 @@
+"""Immich's error shape: `{message}` (+ `errors` for validation), never a trace, always a correlation id."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from albumen.kit.errors import AppError, TooManyRequests
+
+log = logging.getLogger("albumen.http")
+
+
+def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"message": message, **extra}, status_code=status)
+
+
+def _issue(error: dict[str, Any]) -> dict[str, Any]:
+    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    return {
+        "code": error.get("type", "invalid"),
+        "path": location,
+        "message": f"{'.'.join(str(p) for p in location) or 'request'}: {error.get('msg', 'invalid')}",
+    }
+
+
+async def _app_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, AppError)
+    response = error_response(error.status_code, error.message, **error.extra)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return error_response(400, "Validation failed", errors=[_issue(e) for e in error.errors()])
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 404 and error.detail == "Not Found":
+        message = f"Cannot {request.method} {request.url.path}"
+    else:
+        message = str(error.detail)
+    return JSONResponse({"message": message}, status_code=error.status_code, headers=error.headers)
+
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

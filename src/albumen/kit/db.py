@@ -1,0 +1,38 @@
+"""Database engine and the unit of work: one transaction per request or job, committed at the boundary."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def async_url(url: str) -> str:
+    """postgresql://… as given by operators (or pgserver) → the asyncpg dialect URL SQLAlchemy wants."""
+    parsed = urlparse(url)
+    scheme = "postgresql+asyncpg"
+    query = parse_qs(parsed.query)
+    return urlunparse(parsed._replace(scheme=scheme, query=urlencode(query, doseq=True)))
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """Commits when the block ends normally, rolls back on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

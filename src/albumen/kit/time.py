@@ -1,0 +1,9 @@
+"""Clock helpers: everything is stored and compared in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

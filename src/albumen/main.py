@@ -1,0 +1,78 @@
+"""ASGI app factory. The lifespan starts everything in order and stops it in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from albumen.config import Settings
+from albumen.container import Container
+from albumen.http.errors import install_error_handlers
+from albumen.http.middleware import RequestContextMiddleware
+from albumen.immich.spec import IMMICH_VERSION
+from albumen.kit.db import Database, create_engine
+from albumen.kit.embedded_pg import EmbeddedPostgres
+from albumen.kit.migrate import upgrade
+from albumen.system.repository import SystemMetadataRepository
+
+log = logging.getLogger("albumen")
+API_PREFIX = "/api"
+
+
+def _routers() -> list[object]:
+    from albumen.api_keys.endpoints import router as api_keys
+    from albumen.authn.endpoints import router as authn
+    from albumen.sessions.endpoints import router as sessions
+    from albumen.system.endpoints import router as system
+    from albumen.system.health import router as health
+    from albumen.users.endpoints import router as users
+
+    return [authn, api_keys, sessions, users, system, health]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        embedded: EmbeddedPostgres | None = None
+        url = settings.database_url
+        if url is None:
+            embedded = EmbeddedPostgres(settings.postgres_dir)
+            url = await asyncio.to_thread(embedded.start)
+        engine = create_engine(url, pool_size=settings.db_pool_size)
+        database = Database(engine)
+        try:
+            await upgrade(engine)
+            async with database.unit_of_work() as session:
+                await SystemMetadataRepository(session).record_version(IMMICH_VERSION)
+            settings.media_dir.mkdir(parents=True, exist_ok=True)
+            app.state.container = Container.build(settings, database)
+            log.info("albumen ready", extra={"embedded_database": embedded is not None})
+            yield
+        finally:
+            await database.dispose()
+            if embedded is not None:
+                await asyncio.to_thread(embedded.stop)
+            log.info("albumen stopped")
+
+    app = FastAPI(
+        title="Albumen",
+        version=IMMICH_VERSION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in _routers():
+        app.include_router(router, prefix=API_PREFIX)  # type: ignore[arg-type]
+    from albumen.system.health import well_known
+    from albumen.telemetry.metrics import metrics_app
+
+    app.include_router(well_known)
+    app.mount("/metrics", metrics_app())  # type: ignore[arg-type]
+    app.add_middleware(RequestContextMiddleware)
+    return app
