@@ -1,0 +1,52 @@
+"""Shared fixtures: one real PostgreSQL per test run, a fresh migrated database per test, the ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from albumen.config import Settings
+from albumen.main import create_app
+from tests.support.databases import create_template, fresh_database
+from tests.support.postgres import start_tcp_postgres
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "test-assets"
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, stop = start_tcp_postgres(tmp_path_factory.mktemp("postgres") / "data")
+    asyncio.run(create_template(url))
+    try:
+        yield url
+    finally:
+        stop()
+
+
+@pytest.fixture
+async def database_url(postgres_url: str) -> str:
+    return await fresh_database(postgres_url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path / "data", log_format="console")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api") as http:
+        yield http
