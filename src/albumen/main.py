@@ -15,8 +15,7 @@ from albumen.http.errors import install_error_handlers
 from albumen.http.middleware import RequestContextMiddleware
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.db import Database, create_engine
-from albumen.kit.embedded_pg import EmbeddedPostgres
-from albumen.kit.migrate import upgrade
+from albumen.kit.startup import PreparedDatabase, prepare_database
 from albumen.system.repository import SystemMetadataRepository
 
 log = logging.getLogger("albumen")
@@ -34,28 +33,25 @@ def _routers() -> list[object]:
     return [authn, api_keys, sessions, users, system, health]
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> FastAPI:
+    """`prepared`: a database the caller already brought up (the serve command does, to fail cleanly)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        embedded: EmbeddedPostgres | None = None
-        url = settings.database_url
-        if url is None:
-            embedded = EmbeddedPostgres(settings.postgres_dir)
-            url = await asyncio.to_thread(embedded.start)
-        engine = create_engine(url, pool_size=settings.db_pool_size)
-        database = Database(engine)
+        owned = prepared is None
+        ready = prepared or await prepare_database(settings)
+        database = Database(create_engine(ready.url, pool_size=settings.db_pool_size))
         try:
-            await upgrade(engine)
             async with database.unit_of_work() as session:
                 await SystemMetadataRepository(session).record_version(IMMICH_VERSION)
             settings.media_dir.mkdir(parents=True, exist_ok=True)
             app.state.container = Container.build(settings, database)
-            log.info("albumen ready", extra={"embedded_database": embedded is not None})
+            log.info("albumen ready", extra={"embedded_database": ready.embedded is not None})
             yield
         finally:
             await database.dispose()
-            if embedded is not None:
-                await asyncio.to_thread(embedded.stop)
+            if owned:
+                await asyncio.to_thread(ready.stop)
             log.info("albumen stopped")
 
     app = FastAPI(

@@ -42,11 +42,18 @@ def serve(
     from albumen.main import create_app
     from albumen.telemetry.logging import configure_logging
 
+    from albumen.kit.startup import StartupError, prepare_database
+
     settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir)
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        prepared = asyncio.run(prepare_database(settings))
+    except StartupError as error:
+        typer.echo(f"albumen: {error}", err=True)
+        raise typer.Exit(2) from None
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            create_app(settings, prepared),
             host=settings.host,
             port=settings.port,
             log_config=None,
@@ -55,7 +62,10 @@ def serve(
             ws="websockets-sansio",
         )
     )
-    server.run()
+    try:
+        server.run()
+    finally:
+        prepared.stop()
     if not server.started:
         sys.exit(1)
 

@@ -6,22 +6,23 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import typer
+
 from albumen.config import Settings
 from albumen.kit.db import Database, create_engine
-from albumen.kit.embedded_pg import EmbeddedPostgres
-from albumen.kit.migrate import upgrade
+from albumen.kit.startup import StartupError, prepare_database
 
 
 @asynccontextmanager
 async def database_session(settings: Settings) -> AsyncIterator[Database]:
-    embedded = EmbeddedPostgres(settings.postgres_dir) if settings.database_url is None else None
-    url = await asyncio.to_thread(embedded.start) if embedded else settings.database_url
-    assert url is not None
-    database = Database(create_engine(url, pool_size=2))
     try:
-        await upgrade(database.engine)
+        prepared = await prepare_database(settings)
+    except StartupError as error:
+        typer.echo(f"albumen: {error}", err=True)
+        raise typer.Exit(2) from None
+    database = Database(create_engine(prepared.url, pool_size=2))
+    try:
         yield database
     finally:
         await database.dispose()
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
+        await asyncio.to_thread(prepared.stop)

@@ -1,0 +1,69 @@
+"""Bringing the database up before serving: embedded server or the configured URL, reachable, migrated.
+
+Failures become one StartupError line naming the setting, so an operator never reads a trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from albumen.config import Settings
+from albumen.kit.db import create_engine
+from albumen.kit.embedded_pg import EmbeddedPostgres
+from albumen.kit.migrate import upgrade
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_SECONDS = 15
+
+
+class StartupError(Exception):
+    pass
+
+
+@dataclass
+class PreparedDatabase:
+    url: str
+    embedded: EmbeddedPostgres | None
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+
+def _describe(url: str) -> str:
+    parsed = urlparse(url)
+    where = parsed.hostname or "unix socket"
+    return f"{where}:{parsed.port}" if parsed.port else where
+
+
+async def prepare_database(settings: Settings) -> PreparedDatabase:
+    embedded: EmbeddedPostgres | None = None
+    if settings.database_url is None:
+        embedded = EmbeddedPostgres(settings.postgres_dir)
+        try:
+            url = await asyncio.to_thread(embedded.start)
+        except Exception as error:
+            raise StartupError(
+                f"could not start the embedded PostgreSQL in {settings.postgres_dir} (ALBUMEN_DATA_DIR): {error}"
+            ) from None
+    else:
+        url = settings.database_url
+    engine = create_engine(url, pool_size=1)
+    try:
+        await asyncio.wait_for(upgrade(engine), timeout=None if embedded else CONNECT_TIMEOUT_SECONDS * 4)
+    except (OSError, DBAPIError, OperationalError, TimeoutError) as error:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0] or type(error).__name__
+        raise StartupError(
+            f"cannot use the database at {_describe(url)} (ALBUMEN_DATABASE_URL): {reason}"
+        ) from None
+    finally:
+        await engine.dispose()
+    return PreparedDatabase(url=url, embedded=embedded)
