@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     db_pool_size: int = Field(10, ge=1)
     shutdown_grace_seconds: float = Field(10.0, ge=0)
-    rate_limit: RateLimitSettings = RateLimitSettings()  # type: ignore[call-arg]
+    rate_limit: RateLimitSettings = RateLimitSettings()
     public_url: str | None = None
 
     @field_validator("database_url")

@@ -6,8 +6,7 @@ import uuid
 
 import httpx
 
-from tests.support.users import create_api_key, sign_up_admin
-from tests.support.users import create_user
+from tests.support.users import create_api_key, create_user, sign_up_admin
 
 
 async def test_server_about_key_is_refused_users_me_and_all_key_is_not(client: httpx.AsyncClient) -> None:
@@ -75,7 +74,9 @@ async def test_crud_and_secret_is_stored_hashed(client: httpx.AsyncClient, app: 
 
     async with app.state.container.database.unit_of_work() as session:  # type: ignore[attr-defined]
         stored = await session.scalar(select(ApiKey.key).where(ApiKey.id == uuid.UUID(key_id)))
-    assert stored is not None and body["secret"].encode() not in stored and len(stored) == 32
+    assert stored is not None
+    assert len(stored) == 32
+    assert body["secret"].encode() not in stored
     assert (await client.delete(f"/api-keys/{key_id}", headers=admin.headers)).status_code == 204
     assert (await client.get("/users/me", headers={"x-api-key": body["secret"]})).status_code == 401
 
@@ -83,7 +84,9 @@ async def test_crud_and_secret_is_stored_hashed(client: httpx.AsyncClient, app: 
 async def test_users_cannot_see_or_change_each_others_keys(client: httpx.AsyncClient) -> None:
     admin = await sign_up_admin(client)
     bob = await create_user(client, admin, "bob@example.com")
-    created = await client.post("/api-keys", headers=admin.headers, json={"name": "a", "permissions": ["all"]})
+    created = await client.post(
+        "/api-keys", headers=admin.headers, json={"name": "a", "permissions": ["all"]}
+    )
     key_id = created.json()["apiKey"]["id"]
     assert (await client.get("/api-keys", headers=bob.headers)).json() == []
     for method, body in (("GET", None), ("PUT", {"name": "stolen"}), ("DELETE", None)):

@@ -17,7 +17,9 @@ async def test_first_admin_sign_up_then_refused(client: httpx.AsyncClient) -> No
     assert body["isAdmin"] is True
     assert body["storageLabel"] == "admin"
     assert body["email"] == "root@example.com"
-    again = await client.post("/auth/admin-sign-up", json={"email": "b@example.com", "password": "pw", "name": "B"})
+    again = await client.post(
+        "/auth/admin-sign-up", json={"email": "b@example.com", "password": "pw", "name": "B"}
+    )
     assert again.status_code == 400
     assert again.json() == {"message": "The server already has an admin"}
 
@@ -28,7 +30,13 @@ async def test_login_sets_immich_cookies(client: httpx.AsyncClient) -> None:
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {
-        "accessToken", "userId", "userEmail", "name", "isAdmin", "profileImagePath", "shouldChangePassword",
+        "accessToken",
+        "userId",
+        "userEmail",
+        "name",
+        "isAdmin",
+        "profileImagePath",
+        "shouldChangePassword",
         "isOnboarded",
     }
     cookies = {c.split("=", 1)[0]: c for c in response.headers.get_list("set-cookie")}
@@ -80,7 +88,9 @@ async def test_missing_and_bad_credentials_are_401(client: httpx.AsyncClient) ->
     assert bad_key.json() == {"message": "Invalid API key"}
 
 
-async def test_a_present_but_invalid_session_does_not_fall_through_to_a_valid_key(client: httpx.AsyncClient) -> None:
+async def test_a_present_but_invalid_session_does_not_fall_through_to_a_valid_key(
+    client: httpx.AsyncClient,
+) -> None:
     admin = await sign_up_admin(client)
     key = await create_api_key(client, admin, ["all"])
     response = await client.get("/users/me", headers={"Authorization": "Bearer nope", "x-api-key": key})
@@ -111,7 +121,9 @@ async def test_change_password_ends_other_sessions(client: httpx.AsyncClient) ->
     admin = await sign_up_admin(client)
     other = await login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
     wrong = await client.post(
-        "/auth/change-password", headers=admin.headers, json={"password": "bad", "newPassword": "new-password"}
+        "/auth/change-password",
+        headers=admin.headers,
+        json={"password": "bad", "newPassword": "new-password"},
     )
     assert wrong.status_code == 400
     assert wrong.json() == {"message": "Wrong password"}
@@ -124,15 +136,25 @@ async def test_change_password_ends_other_sessions(client: httpx.AsyncClient) ->
     assert response.json()["email"] == ADMIN_EMAIL
     assert (await client.get("/users/me", headers=admin.headers)).status_code == 200
     assert (await client.get("/users/me", headers=other.headers)).status_code == 401
-    assert (await client.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).status_code == 401
+    assert (
+        await client.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    ).status_code == 401
     await login(client, ADMIN_EMAIL, "new-password")
 
 
 async def test_pin_code_unlocks_and_locks_the_session(client: httpx.AsyncClient) -> None:
     admin = await sign_up_admin(client)
     status = (await client.get("/auth/status", headers=admin.headers)).json()
-    assert status == {"pinCode": False, "password": True, "isElevated": False, "expiresAt": None, "pinExpiresAt": None}
-    assert (await client.post("/auth/pin-code", headers=admin.headers, json={"pinCode": "123456"})).status_code == 204
+    assert status == {
+        "pinCode": False,
+        "password": True,
+        "isElevated": False,
+        "expiresAt": None,
+        "pinExpiresAt": None,
+    }
+    assert (
+        await client.post("/auth/pin-code", headers=admin.headers, json={"pinCode": "123456"})
+    ).status_code == 204
     again = await client.post("/auth/pin-code", headers=admin.headers, json={"pinCode": "654321"})
     assert again.json() == {"message": "User already has a PIN code"}
     wrong = await client.post("/auth/session/unlock", headers=admin.headers, json={"pinCode": "000000"})
@@ -149,7 +171,9 @@ async def test_pin_code_unlocks_and_locks_the_session(client: httpx.AsyncClient)
         "/auth/pin-code", headers=admin.headers, json={"pinCode": "123456", "newPinCode": "222222"}
     )
     assert changed.status_code == 204
-    reset = await client.request("DELETE", "/auth/pin-code", headers=admin.headers, json={"password": ADMIN_PASSWORD})
+    reset = await client.request(
+        "DELETE", "/auth/pin-code", headers=admin.headers, json={"password": ADMIN_PASSWORD}
+    )
     assert reset.status_code == 204
     assert (await client.get("/auth/status", headers=admin.headers)).json()["pinCode"] is False
 

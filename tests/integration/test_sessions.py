@@ -23,7 +23,11 @@ async def test_device_details_come_from_the_user_agent(client: httpx.AsyncClient
         headers={"User-Agent": "immich-android/1.140.0", "deviceModel": "Pixel 8", "deviceType": "Android"},
     )
     token = response.json()["accessToken"]
-    mine = [s for s in (await client.get("/sessions", headers={"Authorization": f"Bearer {token}"})).json() if s["current"]]
+    mine = [
+        s
+        for s in (await client.get("/sessions", headers={"Authorization": f"Bearer {token}"})).json()
+        if s["current"]
+    ]
     assert mine[0]["appVersion"] == "1.140.0"
     assert mine[0]["deviceType"] == "Pixel 8"
     assert mine[0]["deviceOS"] == "Android"
@@ -40,7 +44,9 @@ async def test_child_session_needs_a_session_and_can_expire(client: httpx.AsyncC
     )
     assert child.status_code == 201
     body = child.json()
-    assert body["token"] and body["expiresAt"] is not None and body["deviceType"] == "Cast"
+    assert body["token"]
+    assert body["expiresAt"] is not None
+    assert body["deviceType"] == "Cast"
     me = await client.get("/users/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
 
@@ -56,7 +62,8 @@ async def test_delete_all_keeps_the_current_one(client: httpx.AsyncClient) -> No
 async def test_user_cannot_read_delete_or_lock_another_users_session(client: httpx.AsyncClient) -> None:
     admin = await sign_up_admin(client)
     bob = await create_user(client, admin, "bob@example.com")
-    admin_session = [s for s in (await client.get("/sessions", headers=admin.headers)).json() if s["current"]][0]
+    sessions = (await client.get("/sessions", headers=admin.headers)).json()
+    admin_session = next(s for s in sessions if s["current"])
     bob_sessions = (await client.get("/sessions", headers=bob.headers)).json()
     assert admin_session["id"] not in {s["id"] for s in bob_sessions}
     for method, path, body in (

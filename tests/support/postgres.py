@@ -1,4 +1,4 @@
-"""A PostgreSQL server on a loopback TCP port for the test run, from the same wheel as the embedded default."""
+"""A PostgreSQL server on a loopback TCP port for the test run, from the embedded default's wheel."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def start_tcp_postgres(pgdata: Path) -> tuple[str, Callable[[], None]]:
         ensure_user_exists(user)
         shutil.chown(pgdata, user)
         ensure_prefix_permissions(pgdata)
-    initdb(["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"], pgdata=pgdata, user=user)
+    initdb(
+        ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"], pgdata=pgdata, user=user
+    )
     port = free_port()
     pg_ctl(
         ["-w", "-o", f"-h 127.0.0.1 -p {port} -k {pgdata}", "-l", str(pgdata / "server.log"), "start"],

@@ -44,7 +44,10 @@ class RunningServer:
 
 
 def start_server(
-    data_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None, timeout: float = 90
+    data_dir: Path,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 90,
 ) -> RunningServer:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALBUMEN_")}

@@ -52,7 +52,9 @@ def test_yaml_file_is_read_and_env_wins(tmp_path: Path, monkeypatch: pytest.Monk
         ("ALBUMEN_LOG_LEVEL", "loud", "invalid setting log_level (ALBUMEN_LOG_LEVEL)"),
     ],
 )
-def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, env: str, value: str, expected: str) -> None:
+def test_bad_values_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, expected: str
+) -> None:
     monkeypatch.setenv(env, value)
     with pytest.raises(ConfigError) as caught:
         load_settings()

@@ -1,4 +1,4 @@
-"""Every route Albumen serves is an Immich operation (or one of ours), at the spec's method, path and status."""
+"""Every route is an Immich operation (or one of ours), at the spec's method, path and status."""
 
 from __future__ import annotations
 

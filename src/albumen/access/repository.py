@@ -15,7 +15,9 @@ class AccessRepository:
         self.db = db
 
     async def owned_sessions(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        result = await self.db.scalars(select(Session.id).where(Session.user_id == user_id, Session.id.in_(ids)))
+        result = await self.db.scalars(
+            select(Session.id).where(Session.user_id == user_id, Session.id.in_(ids))
+        )
         return set(result.all())
 
     async def owned_api_keys(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:

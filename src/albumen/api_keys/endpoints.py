@@ -28,7 +28,9 @@ async def get_api_keys(auth: Auth, service: Service) -> list[dto.ApiKeyResponseD
 
 
 @router.operation("createApiKey")
-async def create_api_key(body: dto.ApiKeyCreateDto, auth: Auth, service: Service) -> dto.ApiKeyCreateResponseDto:
+async def create_api_key(
+    body: dto.ApiKeyCreateDto, auth: Auth, service: Service
+) -> dto.ApiKeyCreateResponseDto:
     return await service.create(auth, body)
 
 
@@ -44,7 +46,9 @@ async def get_api_key(id: UUID, auth: Auth, service: Service) -> dto.ApiKeyRespo
 
 
 @router.operation("updateApiKey")
-async def update_api_key(id: UUID, body: dto.ApiKeyUpdateDto, auth: Auth, service: Service) -> dto.ApiKeyResponseDto:
+async def update_api_key(
+    id: UUID, body: dto.ApiKeyUpdateDto, auth: Auth, service: Service
+) -> dto.ApiKeyResponseDto:
     return await service.update(auth, id, body)
 
 

@@ -1,4 +1,4 @@
-"""API keys: create (secret shown once), list, update, delete; a key never grants more than its creator holds."""
+"""API keys: create (secret shown once), list, update, delete; a key never grants more than it holds."""
 
 from __future__ import annotations
 
@@ -62,7 +62,9 @@ class ApiKeyService:
             raise Forbidden("Not authenticated with an API Key")
         return api_key_dto(await self._owned(auth, auth.api_key.id))
 
-    async def update(self, auth: AuthContext, key_id: uuid.UUID, body: dto.ApiKeyUpdateDto) -> dto.ApiKeyResponseDto:
+    async def update(
+        self, auth: AuthContext, key_id: uuid.UUID, body: dto.ApiKeyUpdateDto
+    ) -> dto.ApiKeyResponseDto:
         await self._owned(auth, key_id)
         if body.permissions is not None:
             _ensure_grantable(auth, body.permissions)

@@ -27,7 +27,9 @@ def app_version_from(user_agent: str) -> str | None:
     return None
 
 
-def device_details(user_agent: str, device_model: str | None = None, device_type: str | None = None) -> DeviceDetails:
+def device_details(
+    user_agent: str, device_model: str | None = None, device_type: str | None = None
+) -> DeviceDetails:
     parsed = parse_user_agent(user_agent or "")
     browser = parsed.browser.family if parsed.browser.family != "Other" else ""
     os_name = parsed.os.family if parsed.os.family != "Other" else ""

@@ -24,7 +24,9 @@ async def login(
 
 
 @router.operation("logout")
-async def logout(request: Request, response: Response, auth: Auth, service: AuthServiceDep) -> dto.LogoutResponseDto:
+async def logout(
+    request: Request, response: Response, auth: Auth, service: AuthServiceDep
+) -> dto.LogoutResponseDto:
     result = await service.logout(auth, auth_type(request))
     clear_auth_cookies(response)
     return result

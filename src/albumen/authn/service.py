@@ -221,7 +221,9 @@ class AuthService:
         )
         return user_admin_dto(user)
 
-    async def change_password(self, auth: AuthContext, body: dto.ChangePasswordDto) -> dto.UserAdminResponseDto:
+    async def change_password(
+        self, auth: AuthContext, body: dto.ChangePasswordDto
+    ) -> dto.UserAdminResponseDto:
         user = await self.users.get(auth.user.id)
         if user is None:
             raise Unauthorized("Authentication required")

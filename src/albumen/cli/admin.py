@@ -59,7 +59,9 @@ def reset_admin_password(
             admin = await users.get_admin()
             if admin is None:
                 return None
-            await users.update(admin.id, password=crypto.hash_secret(new_password), should_change_password=True)
+            await users.update(
+                admin.id, password=crypto.hash_secret(new_password), should_change_password=True
+            )
             await SessionRepository(session).delete_all_for_user(admin.id)
             return admin.email
 

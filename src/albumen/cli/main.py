@@ -16,7 +16,8 @@ app = typer.Typer(help="Albumen: a photo and video server that speaks the Immich
 app.add_typer(admin_app, name="admin")
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", envvar="ALBUMEN_CONFIG", help="YAML settings file", show_envvar=True)
+    Path | None,
+    typer.Option("--config", envvar="ALBUMEN_CONFIG", help="YAML settings file", show_envvar=True),
 ]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="where data lives [ALBUMEN_DATA_DIR]")]
 
@@ -39,10 +40,9 @@ def serve(
     """Run the HTTP server (with its embedded database unless ALBUMEN_DATABASE_URL is set)."""
     import uvicorn
 
+    from albumen.kit.startup import StartupError, prepare_database
     from albumen.main import create_app
     from albumen.telemetry.logging import configure_logging
-
-    from albumen.kit.startup import StartupError, prepare_database
 
     settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir)
     configure_logging(settings.log_level, settings.log_format)

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from albumen.authn.devices import device_details
 from albumen.authn.schemas import AuthContext, AuthType, Credentials, LoginDetails
 from albumen.authn.service import AuthService
 from albumen.container import Container
 from albumen.http.cookies import ACCESS_TOKEN_COOKIE, AUTH_TYPE_COOKIE
 from albumen.immich.operations import ALBUMEN_PUBLIC, OperationPolicy, policy_for
-from albumen.authn.devices import device_details
 
 
 def get_container(request: Request) -> Container:
@@ -102,7 +102,9 @@ def auth_type(request: Request) -> AuthType:
 
 def login_details(request: Request) -> LoginDetails:
     device = device_details(
-        request.headers.get("user-agent", ""), request.headers.get("devicemodel"), request.headers.get("devicetype")
+        request.headers.get("user-agent", ""),
+        request.headers.get("devicemodel"),
+        request.headers.get("devicetype"),
     )
     return LoginDetails(
         is_secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",

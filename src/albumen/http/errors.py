@@ -50,7 +50,6 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=error.status_code, headers=error.headers)
 
 
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -21,7 +21,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 def _correlation_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-correlation-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if _SAFE_ID.match(candidate):
                 return candidate
     return secrets.token_hex(8)
@@ -58,7 +58,9 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled error", extra={"path": scope.get("path"), "correlation_id": correlation_id})
+            log.exception(
+                "unhandled error", extra={"path": scope.get("path"), "correlation_id": correlation_id}
+            )
             if not response_started:
                 await _send_internal_error(send, correlation_id)
             status = 500

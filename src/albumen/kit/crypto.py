@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
@@ -64,10 +65,8 @@ def needs_rehash(hashed: str) -> bool:
 
 
 def _burn(plain: str) -> None:
-    try:
+    with contextlib.suppress(VerificationError):
         _argon2.verify(_DUMMY_HASH, plain)
-    except VerificationError:
-        pass
 
 
 def constant_time_equal(left: bytes, right: bytes) -> bool:

@@ -17,11 +17,12 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import pgserver  # imported here: only the embedded path needs the bundled binaries
+        # Imported here: only the embedded path needs the bundled binaries.
+        from pgserver.postgres_server import get_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded postgres", extra={"data_dir": str(self.data_dir)})
-        self._server = pgserver.get_server(str(self.data_dir.resolve()), cleanup_mode="stop")
+        self._server = get_server(str(self.data_dir.resolve()), cleanup_mode="stop")
         uri: str = self._server.get_uri()
         return uri
 

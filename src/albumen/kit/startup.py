@@ -50,7 +50,8 @@ async def prepare_database(settings: Settings) -> PreparedDatabase:
             url = await asyncio.to_thread(embedded.start)
         except Exception as error:
             raise StartupError(
-                f"could not start the embedded PostgreSQL in {settings.postgres_dir} (ALBUMEN_DATA_DIR): {error}"
+                f"could not start the embedded PostgreSQL in {settings.postgres_dir} "
+                f"(ALBUMEN_DATA_DIR): {error}"
             ) from None
     else:
         url = settings.database_url

@@ -28,7 +28,9 @@ async def get_sessions(auth: Auth, service: Service) -> list[dto.SessionResponse
 
 
 @router.operation("createSession")
-async def create_session(body: dto.SessionCreateDto, auth: Auth, service: Service) -> dto.SessionCreateResponseDto:
+async def create_session(
+    body: dto.SessionCreateDto, auth: Auth, service: Service
+) -> dto.SessionCreateResponseDto:
     return await service.create(auth, body)
 
 
@@ -38,7 +40,9 @@ async def delete_all_sessions(auth: Auth, service: Service) -> None:
 
 
 @router.operation("updateSession")
-async def update_session(id: UUID, body: dto.SessionUpdateDto, auth: Auth, service: Service) -> dto.SessionResponseDto:
+async def update_session(
+    id: UUID, body: dto.SessionUpdateDto, auth: Auth, service: Service
+) -> dto.SessionResponseDto:
     return await service.update(auth, id, body)
 
 

@@ -77,6 +77,8 @@ class SessionRepository:
 
     async def delete_expired(self, now: datetime) -> int:
         result = await self.db.execute(
-            delete(Session).where(Session.expires_at.is_not(None), Session.expires_at <= now).returning(Session.id)
+            delete(Session)
+            .where(Session.expires_at.is_not(None), Session.expires_at <= now)
+            .returning(Session.id)
         )
         return len(result.scalars().all())

@@ -54,7 +54,9 @@ class SessionService:
         )
         return dto.SessionCreateResponseDto(**session_dto(session).model_dump(), token=token)
 
-    async def update(self, auth: AuthContext, session_id: uuid.UUID, body: dto.SessionUpdateDto) -> dto.SessionResponseDto:
+    async def update(
+        self, auth: AuthContext, session_id: uuid.UUID, body: dto.SessionUpdateDto
+    ) -> dto.SessionResponseDto:
         await self.access.require(auth, "session.update", [session_id])
         changes = body.model_dump(exclude_none=True)
         if not changes:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 from prometheus_client.registry import REGISTRY
 
-HTTP_REQUESTS = Counter(
-    "albumen_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("albumen_http_requests_total", "HTTP requests handled", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "albumen_http_request_duration_seconds",
     "HTTP request latency",
