@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,10 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    # Cookies are not kept between requests: each test says which credential it sends.
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver/api", cookies=no_cookies
+    ) as http:
         yield http

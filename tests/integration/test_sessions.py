@@ -23,9 +23,13 @@ async def test_device_details_come_from_the_user_agent(client: httpx.AsyncClient
         headers={"User-Agent": "immich-android/1.140.0", "deviceModel": "Pixel 8", "deviceType": "Android"},
     )
     token = response.json()["accessToken"]
+    # The session takes the device of its latest request, so list with the same client.
+    mobile = {"User-Agent": "immich-android/1.140.0", "deviceModel": "Pixel 8", "deviceType": "Android"}
     mine = [
         s
-        for s in (await client.get("/sessions", headers={"Authorization": f"Bearer {token}"})).json()
+        for s in (
+            await client.get("/sessions", headers={"Authorization": f"Bearer {token}", **mobile})
+        ).json()
         if s["current"]
     ]
     assert mine[0]["appVersion"] == "1.140.0"

@@ -27,10 +27,11 @@ def _correlation_id(scope: Scope) -> str:
     return secrets.token_hex(8)
 
 
-def _route_label(scope: Scope) -> str:
+def _operation_label(scope: Scope) -> str:
+    """Immich's operationId names the endpoint; a bounded label set, unlike raw paths."""
     route: Any = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    label = getattr(route, "operation_id", None) or getattr(route, "path", None)
+    return str(label) if label else "unmatched"
 
 
 class RequestContextMiddleware:
@@ -66,7 +67,7 @@ class RequestContextMiddleware:
             status = 500
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_label(scope)
+            route = _operation_label(scope)
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_LATENCY.labels(method, route).observe(elapsed)

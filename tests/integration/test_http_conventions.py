@@ -1,0 +1,79 @@
+"""Immich's HTTP conventions (CONTRACT.md §0) and the operator endpoints: health, metrics, discovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+async def test_errors_carry_message_and_correlation_id(client: httpx.AsyncClient) -> None:
+    response = await client.get("/users/me")
+    assert response.status_code == 401
+    assert response.json() == {"message": "Authentication required"}
+    assert len(response.headers["X-Correlation-ID"]) >= 8
+
+
+async def test_incoming_correlation_id_is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/server/ping", headers={"X-Correlation-ID": "trace-123"})
+    assert response.headers["X-Correlation-ID"] == "trace-123"
+    hostile = await client.get("/server/ping", headers={"X-Correlation-ID": "a b\tc" * 40})
+    assert hostile.headers["X-Correlation-ID"] != "a b\tc" * 40
+
+
+async def test_unknown_route_and_wrong_method(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json() == {"message": "Cannot GET /api/nothing-here"}
+    wrong = await client.delete("/server/ping")
+    assert wrong.status_code == 405
+    assert "message" in wrong.json()
+
+
+async def test_malformed_json_is_a_validation_error(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "Validation failed"
+
+
+async def test_unexpected_failure_is_a_plain_500(app: Any, client: httpx.AsyncClient) -> None:
+    async def explode() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/api/test-explode", explode, methods=["GET"])
+    response = await client.get("/test-explode")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error"}
+    assert "secret internals" not in response.text
+    assert "X-Correlation-ID" in response.headers
+
+
+async def test_well_known_discovery(app: Any) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as root:
+        response = await root.get("/.well-known/immich")
+    assert response.json() == {"api": {"endpoint": "/api"}}
+
+
+async def test_health_endpoints(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health/live")).json() == {"status": "ok"}
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "up"}
+
+
+async def test_metrics_count_requests_by_route(app: Any, client: httpx.AsyncClient) -> None:
+    await client.get("/server/ping")
+    await client.get("/server/ping")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as root:
+        metrics = (await root.get("/metrics/")).text
+    line = next(
+        row
+        for row in metrics.splitlines()
+        if row.startswith("albumen_http_requests_total{") and 'operation="pingServer"' in row
+    )
+    assert float(line.rsplit(" ", 1)[1]) >= 2
+    assert "albumen_http_request_duration_seconds_bucket" in metrics
