@@ -210,14 +210,13 @@ class AuthService:
         if await self.users.has_admin():
             raise BadRequest("The server already has an admin")
         if await self.users.get_by_email(str(body.email), with_deleted=True):
-            raise BadRequest("User exists")
+            raise BadRequest("Email is not available")
         user = await self.users.create(
             email=str(body.email).lower(),
             name=body.name,
             password=crypto.hash_secret(body.password),
             is_admin=True,
             storage_label="admin",
-            should_change_password=False,
         )
         return user_admin_dto(user)
 
