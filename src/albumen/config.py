@@ -63,11 +63,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_path = os.environ.get("ALBUMEN_CONFIG")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if yaml_path:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_path))
-        return tuple(sources)
+        # Environment beats the YAML file; the file is named by load_settings (model_config["yaml_file"]).
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
 
     @property
     def postgres_dir(self) -> Path:
@@ -80,15 +77,16 @@ class Settings(BaseSettings):
 
 def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
     """Builds the settings, turning any problem into one ConfigError line that names the key."""
-    if config_path is not None:
-        path = Path(config_path)
+    named = config_path if config_path is not None else os.environ.get("ALBUMEN_CONFIG")
+    settings_class: type[Settings] = Settings
+    if named:
+        path = Path(named)
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        os.environ["ALBUMEN_CONFIG"] = str(path)
-    elif (env_path := os.environ.get("ALBUMEN_CONFIG")) and not Path(env_path).is_file():
-        raise ConfigError(f"ALBUMEN_CONFIG: config file {env_path} does not exist")
+            raise ConfigError(f"config file {path} (ALBUMEN_CONFIG / --config) does not exist")
+        file_config = SettingsConfigDict(**{**Settings.model_config, "yaml_file": str(path)})
+        settings_class = type("FileSettings", (Settings,), {"model_config": file_config})
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return settings_class(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(root)"
