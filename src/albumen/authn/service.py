@@ -142,7 +142,9 @@ class AuthService:
         email = str(body.email)
         self.throttle.check(details.client_ip, email)
         user = await self.users.get_by_email(email)
-        if user is None or not crypto.verify_secret(body.password, user.password if user else None):
+        # Verify even without a user (against a dummy hash) so an unknown email costs the same time.
+        valid = crypto.verify_secret(body.password, user.password if user else None)
+        if user is None or not valid:
             self.throttle.failed(details.client_ip, email)
             raise Unauthorized("Incorrect email or password")
         self.throttle.succeeded(email)
