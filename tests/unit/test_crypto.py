@@ -42,3 +42,19 @@ def test_missing_or_garbage_hash_never_verifies() -> None:
     assert not crypto.verify_secret("x", None)
     assert not crypto.verify_secret("x", "")
     assert not crypto.verify_secret("x", "not-a-hash")
+
+
+def test_missing_hash_still_pays_for_one_verification(monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    calls: list[str] = []
+    real_verify = crypto._argon2.verify
+
+    def counting_verify(hashed: str, plain: str) -> bool:
+        calls.append(plain)
+        return real_verify(hashed, plain)
+
+    monkeypatch.setattr(crypto._argon2, "verify", counting_verify)
+    assert not crypto.verify_secret("guess", None)
+    assert calls == ["guess"]
