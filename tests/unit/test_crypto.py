@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import bcrypt
+import pytest
 
 from albumen.kit import crypto
 
@@ -44,17 +45,15 @@ def test_missing_or_garbage_hash_never_verifies() -> None:
     assert not crypto.verify_secret("x", "not-a-hash")
 
 
-def test_missing_hash_still_pays_for_one_verification(monkeypatch: object) -> None:
-    import pytest
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+def test_missing_hash_still_pays_for_one_verification(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real_verify = crypto._argon2.verify
+    real = crypto._argon2
 
-    def counting_verify(hashed: str, plain: str) -> bool:
-        calls.append(plain)
-        return real_verify(hashed, plain)
+    class CountingHasher:
+        def verify(self, hashed: str, plain: str) -> bool:
+            calls.append(plain)
+            return real.verify(hashed, plain)
 
-    monkeypatch.setattr(crypto._argon2, "verify", counting_verify)
+    monkeypatch.setattr(crypto, "_argon2", CountingHasher())
     assert not crypto.verify_secret("guess", None)
     assert calls == ["guess"]
