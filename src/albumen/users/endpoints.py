@@ -2,20 +2,106 @@
 
 from __future__ import annotations
 
-from albumen.http.deps import Auth, DbDep
+from typing import Annotated
+
+from fastapi import Depends, File, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import UUID4
+
+from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
-from albumen.kit.errors import Unauthorized
-from albumen.users.repository import UserRepository
-from albumen.users.schemas import user_admin_dto
+from albumen.users.service import UserService
 
 router = ImmichRouter()
 
 
+def user_service(db: DbDep, container: ContainerDep) -> UserService:
+    settings = container.settings
+    return UserService(db, data_dir=settings.data_dir, config_file=settings.config_file)
+
+
+Service = Annotated[UserService, Depends(user_service)]
+
+
+@router.operation("searchUsers")
+async def search_users(auth: Auth, service: Service) -> list[dto.UserResponseDto]:
+    return await service.search(auth)
+
+
+# Fixed paths first, so "me" and "profile-image" are never read as an {id}.
 @router.operation("getMyUser")
-async def get_my_user(auth: Auth, db: DbDep) -> dto.UserAdminResponseDto:
-    users = UserRepository(db)
-    user = await users.get(auth.user.id)
-    if user is None:
-        raise Unauthorized("Authentication required")
-    return user_admin_dto(user, await users.get_metadata(user.id))
+async def get_my_user(auth: Auth, service: Service) -> dto.UserAdminResponseDto:
+    return await service.me(auth)
+
+
+@router.operation("updateMyUser")
+async def update_my_user(body: dto.UserUpdateMeDto, auth: Auth, service: Service) -> dto.UserAdminResponseDto:
+    return await service.update_me(auth, body)
+
+
+@router.operation("getMyPreferences")
+async def get_my_preferences(auth: Auth, service: Service) -> dto.UserPreferencesResponseDto:
+    return await service.get_preferences(auth)
+
+
+@router.operation("updateMyPreferences")
+async def update_my_preferences(
+    body: dto.UserPreferencesUpdateDto, auth: Auth, service: Service
+) -> dto.UserPreferencesResponseDto:
+    return await service.update_preferences(auth, body)
+
+
+@router.operation("getUserLicense")
+async def get_user_license(auth: Auth, service: Service) -> dto.LicenseResponseDto:
+    return await service.get_license(auth)
+
+
+@router.operation("setUserLicense")
+async def set_user_license(body: dto.LicenseKeyDto, auth: Auth, service: Service) -> dto.LicenseResponseDto:
+    return await service.set_license(auth, body)
+
+
+@router.operation("deleteUserLicense")
+async def delete_user_license(auth: Auth, service: Service) -> None:
+    await service.delete_license(auth)
+
+
+@router.operation("getUserOnboarding")
+async def get_user_onboarding(auth: Auth, service: Service) -> dto.OnboardingResponseDto:
+    return await service.get_onboarding(auth)
+
+
+@router.operation("setUserOnboarding")
+async def set_user_onboarding(
+    body: dto.OnboardingDto, auth: Auth, service: Service
+) -> dto.OnboardingResponseDto:
+    return await service.set_onboarding(auth, body)
+
+
+@router.operation("deleteUserOnboarding")
+async def delete_user_onboarding(auth: Auth, service: Service) -> None:
+    await service.delete_onboarding(auth)
+
+
+@router.operation("createProfileImage")
+async def create_profile_image(
+    file: Annotated[UploadFile, File()], auth: Auth, service: Service
+) -> dto.CreateProfileImageResponseDto:
+    return await service.create_profile_image(auth, file.filename, file)
+
+
+@router.operation("deleteProfileImage")
+async def delete_profile_image(auth: Auth, service: Service) -> None:
+    await service.delete_profile_image(auth)
+
+
+@router.operation("getUser")
+async def get_user(id: UUID4, auth: Auth, service: Service) -> dto.UserResponseDto:
+    return await service.get(id)
+
+
+@router.operation("getProfileImage", response_class=FileResponse)
+async def get_profile_image(id: UUID4, auth: Auth, service: Service) -> FileResponse:
+    path, content_type = await service.profile_image(id)
+    return FileResponse(path, media_type=content_type)

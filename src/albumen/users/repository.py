@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.models import User, UserMetadata
+from albumen.models import Album, AlbumUser, Asset, AssetExif, User, UserMetadata
 
 
 class UserRepository:
@@ -34,10 +34,13 @@ class UserRepository:
         return await self.db.scalar(select(User).where(User.oauth_id == oauth_id, User.deleted_at.is_(None)))
 
     async def get_by_storage_label(self, label: str) -> User | None:
+        """Deleted users included: the label stays unique in the table until the row is removed."""
         return await self.db.scalar(select(User).where(User.storage_label == label))
 
     async def get_admin(self) -> User | None:
-        return await self.db.scalar(select(User).where(User.is_admin.is_(True), User.deleted_at.is_(None)).limit(1))
+        return await self.db.scalar(
+            select(User).where(User.is_admin.is_(True), User.deleted_at.is_(None)).limit(1)
+        )
 
     async def has_admin(self) -> bool:
         return await self.get_admin() is not None
@@ -55,13 +58,61 @@ class UserRepository:
         assert user is not None
         return user
 
-    async def list(self, *, with_deleted: bool = False, user_id: uuid.UUID | None = None) -> Sequence[User]:
-        statement = select(User).order_by(User.created_at)
+    async def list(
+        self, *, with_deleted: bool = False, user_id: uuid.UUID | None = None, newest_first: bool = False
+    ) -> Sequence[User]:
+        statement = select(User).order_by(User.created_at.desc() if newest_first else User.created_at)
         if not with_deleted:
             statement = statement.where(User.deleted_at.is_(None))
         if user_id is not None:
             statement = statement.where(User.id == user_id)
         return (await self.db.scalars(statement)).all()
+
+    async def restore(self, user_id: uuid.UUID) -> User:
+        return await self.update(user_id, status="active", deleted_at=None)
+
+    async def sync_usage(self, user_id: uuid.UUID) -> None:
+        """Recomputes the bytes a user's uploads take (external-library files do not count)."""
+        usage = (
+            select(func.coalesce(func.sum(AssetExif.file_size_in_byte), 0))
+            .select_from(Asset)
+            .outerjoin(AssetExif, AssetExif.asset_id == Asset.id)
+            .where(Asset.owner_id == User.id, Asset.library_id.is_(None))
+            .scalar_subquery()
+        )
+        await self.db.execute(
+            update(User)
+            .where(User.id == user_id, User.deleted_at.is_(None))
+            .values(quota_usage_in_bytes=usage)
+        )
+
+    async def set_owned_albums_deleted(self, user_id: uuid.UUID, deleted_at: datetime | None) -> None:
+        """Trashes (or brings back) the albums a user owns, together with the user."""
+        owned = select(AlbumUser.album_id).where(AlbumUser.user_id == user_id, AlbumUser.role == "owner")
+        await self.db.execute(update(Album).where(Album.id.in_(owned)).values(deleted_at=deleted_at))
+
+    async def asset_counts(
+        self,
+        user_id: uuid.UUID,
+        *,
+        visibility: str | None = None,
+        is_favorite: bool | None = None,
+        is_trashed: bool | None = None,
+    ) -> dict[str, int]:
+        """Assets per type (IMAGE, VIDEO, AUDIO, OTHER) of one owner, with Immich's statistics filters."""
+        statement = select(Asset.type, func.count()).where(Asset.owner_id == user_id).group_by(Asset.type)
+        if visibility is None:
+            statement = statement.where(Asset.visibility.in_(("archive", "timeline")))
+        else:
+            statement = statement.where(Asset.visibility == visibility)
+        if is_favorite is not None:
+            statement = statement.where(Asset.is_favorite.is_(is_favorite))
+        if is_trashed:
+            statement = statement.where(Asset.status != "deleted", Asset.deleted_at.is_not(None))
+        else:
+            statement = statement.where(Asset.deleted_at.is_(None))
+        rows = (await self.db.execute(statement)).all()
+        return {str(kind): int(count) for kind, count in rows}
 
     async def deleted_before(self, cutoff: datetime) -> Sequence[User]:
         statement = select(User).where(User.deleted_at.is_not(None), User.deleted_at < cutoff)
@@ -74,6 +125,15 @@ class UserRepository:
     async def get_metadata(self, user_id: uuid.UUID) -> dict[str, dict[str, Any]]:
         rows = await self.db.scalars(select(UserMetadata).where(UserMetadata.user_id == user_id))
         return {row.key: row.value for row in rows}
+
+    async def metadata_for(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
+        """Every listed user's metadata in one query (users without any get an empty mapping)."""
+        found: dict[uuid.UUID, dict[str, dict[str, Any]]] = {user_id: {} for user_id in user_ids}
+        if user_ids:
+            rows = await self.db.scalars(select(UserMetadata).where(UserMetadata.user_id.in_(user_ids)))
+            for row in rows:
+                found[row.user_id][row.key] = row.value
+        return found
 
     async def upsert_metadata(self, user_id: uuid.UUID, key: str, value: dict[str, Any]) -> None:
         statement = insert(UserMetadata).values(user_id=user_id, key=key, value=value)

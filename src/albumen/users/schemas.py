@@ -1,9 +1,14 @@
-"""Mapping of user rows to Immich's user DTOs."""
+"""Mapping of user rows to Immich's user DTOs, and the pure rules around them (preferences, labels)."""
 
 from __future__ import annotations
 
-import hashlib
+import copy
+import re
+import unicodedata
+from collections.abc import Iterable
 from typing import Any
+
+from pydantic import BaseModel
 
 from albumen.immich import dto
 from albumen.models import User
@@ -13,16 +18,35 @@ LICENSE_KEY = "license"
 ONBOARDING_KEY = "onboarding"
 PREFERENCES_KEY = "preferences"
 
+GIB = 1024**3
+
+# Immich v3.1.0's preference defaults (server/src/utils/preferences.ts). Only what a user changes
+# relative to these is stored, so a future change of a default reaches every user who kept it.
+DEFAULT_PREFERENCES: dict[str, Any] = {
+    "albums": {"defaultAssetOrder": "desc"},
+    "folders": {"enabled": False, "sidebarWeb": False},
+    "memories": {"enabled": True, "duration": 5},
+    "people": {"enabled": True, "sidebarWeb": False, "minimumFaces": 3},
+    "sharedLinks": {"enabled": True, "sidebarWeb": False},
+    "ratings": {"enabled": False},
+    "tags": {"enabled": False, "sidebarWeb": False},
+    "emailNotifications": {"enabled": True, "albumInvite": True, "albumUpdate": True},
+    "download": {"archiveSize": 4 * GIB, "includeEmbeddedVideos": False},
+    "purchase": {"showSupportBadge": True, "hideBuyButtonUntil": "2022-02-12T00:00:00.000Z"},
+    "cast": {"gCastEnabled": False},
+    "recentlyAdded": {"sidebarWeb": False},
+}
+
 
 def avatar_color(user: User) -> dto.UserAvatarColor:
-    """Immich derives a stable colour from the email when the user never picked one."""
+    """A colour the user never picked is derived from the email the way Immich does, so both agree."""
     if user.avatar_color:
         return dto.UserAvatarColor(user.avatar_color)
-    digest = int(hashlib.sha256(user.email.encode()).hexdigest(), 16)
-    return dto.UserAvatarColor(AVATAR_COLORS[digest % len(AVATAR_COLORS)])
+    return dto.UserAvatarColor(AVATAR_COLORS[sum(ord(letter) for letter in user.email) % len(AVATAR_COLORS)])
 
 
 def user_dto(user: User) -> dto.UserResponseDto:
+    """The public profile: what any signed-in user may see of another."""
     return dto.UserResponseDto(
         id=user.id,
         email=user.email,
@@ -54,3 +78,88 @@ def user_admin_dto(user: User, metadata: dict[str, dict[str, Any]] | None = None
         status=dto.UserStatus(user.status),
         license=dto.UserLicense.model_validate(license_value) if license_value else None,
     )
+
+
+# -- preferences ------------------------------------------------------------------------------------
+
+
+def _overlay(target: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Sets every leaf of `changes` into `target`, creating nested objects on the way (lodash `set`)."""
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            nested = target.get(key)
+            if not isinstance(nested, dict):
+                nested = target[key] = {}
+            _overlay(nested, value)
+        elif value is not None:
+            target[key] = copy.deepcopy(value)
+
+
+def preferences(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The full preferences: the defaults with what the user saved laid over them."""
+    merged = copy.deepcopy(DEFAULT_PREFERENCES)
+    _overlay(merged, stored or {})
+    return merged
+
+
+def merge_preferences(current: dict[str, Any], update: dto.UserPreferencesUpdateDto) -> dict[str, Any]:
+    merged = copy.deepcopy(current)
+    _overlay(merged, update.model_dump(mode="json", exclude_none=True))
+    return merged
+
+
+def preferences_to_store(
+    full: dict[str, Any], defaults: dict[str, Any] = DEFAULT_PREFERENCES
+) -> dict[str, Any]:
+    """Only the leaves of `full` that differ from the defaults; empty values fall back to the default."""
+    stored: dict[str, Any] = {}
+    for key, default in defaults.items():
+        value = full.get(key)
+        if isinstance(default, dict):
+            nested = preferences_to_store(value, default) if isinstance(value, dict) else {}
+            if nested:
+                stored[key] = nested
+        elif value not in (None, "") and value != default:
+            stored[key] = copy.deepcopy(value)
+    return stored
+
+
+def preferences_dto(full: dict[str, Any]) -> dto.UserPreferencesResponseDto:
+    return dto.UserPreferencesResponseDto.model_validate(full)
+
+
+# -- storage labels ---------------------------------------------------------------------------------
+
+_ILLEGAL = re.compile(r'[/?<>\\:*|"]')
+_CONTROL = re.compile(r"[\x00-\x1f\x80-\x9f]")
+_RESERVED = re.compile(r"^\.+$")
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+_WINDOWS_TRAILING = re.compile(r"[. ]+$")
+MAX_LABEL_BYTES = 255
+
+
+def sanitize_storage_label(label: str | None) -> str | None:
+    """A storage label names a folder: dots and characters no file system accepts are dropped.
+
+    An empty result means no label (the user's id names the folder), as in Immich.
+    """
+    if label is None:
+        return None
+    cleaned = unicodedata.normalize("NFC", label).replace(".", "")
+    cleaned = _CONTROL.sub("", _ILLEGAL.sub("", cleaned))
+    cleaned = _WINDOWS_TRAILING.sub("", _WINDOWS_RESERVED.sub("", _RESERVED.sub("", cleaned)))
+    encoded = cleaned.encode()[:MAX_LABEL_BYTES]
+    cleaned = encoded.decode(errors="ignore")
+    return cleaned or None
+
+
+# -- request checks the generated DTOs cannot express ------------------------------------------------
+
+
+def null_fields(body: BaseModel, fields: Iterable[str]) -> list[dict[str, Any]]:
+    """Validation issues for fields sent as JSON null that Immich accepts only absent or with a value."""
+    return [
+        {"code": "invalid_type", "path": [name], "message": f"{name}: Invalid input: received null"}
+        for name in fields
+        if name in body.model_fields_set and getattr(body, name) is None
+    ]

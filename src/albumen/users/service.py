@@ -1,0 +1,229 @@
+"""A user's own account: profile, preferences, license, onboarding, avatar; other users' public profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from albumen.authn.schemas import AuthContext
+from albumen.immich import dto
+from albumen.kit import crypto
+from albumen.kit.errors import BadRequest, NotFound
+from albumen.kit.time import utcnow
+from albumen.models import User
+from albumen.system.config import load_config
+from albumen.system.repository import SystemMetadataRepository
+from albumen.users.files import SNIFF_BYTES, ChunkSource, ProfileImageStore, accepted_name, sniff
+from albumen.users.repository import UserRepository
+from albumen.users.schemas import (
+    LICENSE_KEY,
+    ONBOARDING_KEY,
+    PREFERENCES_KEY,
+    merge_preferences,
+    null_fields,
+    preferences,
+    preferences_dto,
+    preferences_to_store,
+    user_admin_dto,
+    user_dto,
+)
+
+log = logging.getLogger("albumen.users")
+
+USER_NOT_FOUND = "User not found"
+EMAIL_TAKEN = "Email is not available"
+
+
+def after_commit(db: AsyncSession, action: Callable[[], None]) -> None:
+    """Runs `action` once the request's transaction has committed (never if it rolls back)."""
+    event.listen(db.sync_session, "after_commit", lambda _session: _quietly(action), once=True)
+
+
+def after_rollback(db: AsyncSession, action: Callable[[], None]) -> None:
+    event.listen(db.sync_session, "after_rollback", lambda _session: _quietly(action), once=True)
+
+
+def _quietly(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except OSError:
+        log.warning("could not remove a replaced profile image", exc_info=True)
+
+
+class PreferencesMixin:
+    users: UserRepository
+
+    async def _preferences(self, user_id: uuid.UUID) -> dto.UserPreferencesResponseDto:
+        metadata = await self.users.get_metadata(user_id)
+        return preferences_dto(preferences(metadata.get(PREFERENCES_KEY)))
+
+    async def _update_preferences(
+        self, user_id: uuid.UUID, body: dto.UserPreferencesUpdateDto
+    ) -> dto.UserPreferencesResponseDto:
+        metadata = await self.users.get_metadata(user_id)
+        updated = merge_preferences(preferences(metadata.get(PREFERENCES_KEY)), body)
+        await self.users.upsert_metadata(user_id, PREFERENCES_KEY, preferences_to_store(updated))
+        return preferences_dto(updated)
+
+
+class UserService(PreferencesMixin):
+    def __init__(self, db: AsyncSession, *, data_dir: Path, config_file: Path | None = None) -> None:
+        self.db = db
+        self.users = UserRepository(db)
+        self.system = SystemMetadataRepository(db)
+        self.images = ProfileImageStore(data_dir)
+        self.config_file = config_file
+
+    async def _config(self) -> dict[str, Any]:
+        return await load_config(self.system, self.config_file)
+
+    async def _me(self, auth: AuthContext) -> User:
+        user = await self.users.get(auth.user.id)
+        if user is None:
+            raise BadRequest(USER_NOT_FOUND)
+        return user
+
+    # -- users -------------------------------------------------------------------------------------
+
+    async def search(self, auth: AuthContext) -> list[dto.UserResponseDto]:
+        """Everyone, unless the admin switched `server.publicUsers` off: then a user sees only himself."""
+        config = await self._config()
+        if auth.user.is_admin or config["server"]["publicUsers"]:
+            found = await self.users.list(newest_first=True)
+        else:
+            found = await self.users.list(user_id=auth.user.id)
+        return [user_dto(user) for user in found]
+
+    async def get(self, user_id: uuid.UUID) -> dto.UserResponseDto:
+        user = await self.users.get(user_id)
+        if user is None:
+            raise BadRequest(USER_NOT_FOUND)
+        return user_dto(user)
+
+    async def me(self, auth: AuthContext) -> dto.UserAdminResponseDto:
+        user = await self._me(auth)
+        return user_admin_dto(user, await self.users.get_metadata(user.id))
+
+    async def update_me(self, auth: AuthContext, body: dto.UserUpdateMeDto) -> dto.UserAdminResponseDto:
+        issues = null_fields(body, ("email", "name", "password"))
+        if issues:
+            raise BadRequest("Validation failed", errors=issues)
+        user = await self._me(auth)
+        changes: dict[str, Any] = {}
+        if body.email is not None:
+            email = str(body.email).lower()
+            duplicate = await self.users.get_by_email(email, with_deleted=True)
+            if duplicate is not None and duplicate.id != user.id:
+                raise BadRequest(EMAIL_TAKEN)
+            changes["email"] = email
+        if body.name is not None:
+            changes["name"] = body.name
+        if "avatarColor" in body.model_fields_set:
+            changes["avatar_color"] = body.avatarColor.value if body.avatarColor else None
+        if body.password:
+            changes["password"] = crypto.hash_secret(body.password)
+            changes["should_change_password"] = False
+        if changes:
+            user = await self.users.update(user.id, **changes)
+        return user_admin_dto(user, await self.users.get_metadata(user.id))
+
+    # -- preferences -------------------------------------------------------------------------------
+
+    async def get_preferences(self, auth: AuthContext) -> dto.UserPreferencesResponseDto:
+        return await self._preferences(auth.user.id)
+
+    async def update_preferences(
+        self, auth: AuthContext, body: dto.UserPreferencesUpdateDto
+    ) -> dto.UserPreferencesResponseDto:
+        return await self._update_preferences(auth.user.id, body)
+
+    # -- license -----------------------------------------------------------------------------------
+
+    async def get_license(self, auth: AuthContext) -> dto.LicenseResponseDto:
+        stored = (await self.users.get_metadata(auth.user.id)).get(LICENSE_KEY)
+        if not stored:
+            raise NotFound("Not Found")
+        return dto.LicenseResponseDto(dto.UserLicense.model_validate(stored))
+
+    async def set_license(self, auth: AuthContext, body: dto.LicenseKeyDto) -> dto.LicenseResponseDto:
+        """Immich checks the activation key's signature against its own public keys; a product key is
+        a voluntary contribution to Immich and unlocks nothing here, so any well-formed key is kept."""
+        if not body.licenseKey.startswith(("IMCL-", "IMSV-")) or not body.activationKey.strip():
+            raise BadRequest("Invalid license key")
+        value = {
+            "licenseKey": body.licenseKey,
+            "activationKey": body.activationKey,
+            "activatedAt": utcnow().isoformat(),
+        }
+        await self.users.upsert_metadata(auth.user.id, LICENSE_KEY, value)
+        return dto.LicenseResponseDto(dto.UserLicense.model_validate(value))
+
+    async def delete_license(self, auth: AuthContext) -> None:
+        await self.users.delete_metadata(auth.user.id, LICENSE_KEY)
+
+    # -- onboarding --------------------------------------------------------------------------------
+
+    async def get_onboarding(self, auth: AuthContext) -> dto.OnboardingResponseDto:
+        stored = (await self.users.get_metadata(auth.user.id)).get(ONBOARDING_KEY) or {}
+        return dto.OnboardingResponseDto(isOnboarded=bool(stored.get("isOnboarded", False)))
+
+    async def set_onboarding(self, auth: AuthContext, body: dto.OnboardingDto) -> dto.OnboardingResponseDto:
+        await self.users.upsert_metadata(auth.user.id, ONBOARDING_KEY, {"isOnboarded": body.isOnboarded})
+        return dto.OnboardingResponseDto(isOnboarded=body.isOnboarded)
+
+    async def delete_onboarding(self, auth: AuthContext) -> None:
+        await self.users.delete_metadata(auth.user.id, ONBOARDING_KEY)
+
+    # -- profile image -----------------------------------------------------------------------------
+
+    async def create_profile_image(
+        self, auth: AuthContext, filename: str | None, upload: ChunkSource
+    ) -> dto.CreateProfileImageResponseDto:
+        """The file lands under a new name before the row points at it; the old file goes only once
+        the row has committed, and the new one is removed again if the transaction rolls back."""
+        user = await self._me(auth)
+        if not accepted_name(filename):
+            raise BadRequest(f"Unsupported file type {filename or ''}".rstrip())
+        head = await upload.read(SNIFF_BYTES)
+        if not head:
+            raise BadRequest("File is empty")
+        extension = sniff(head)
+        if extension is None:
+            raise BadRequest("Unable to process profile image")
+        key = self.images.key_for(user.id, extension)
+        await self.images.write(key, head, upload)
+        after_rollback(self.db, lambda: self.images.delete(key))
+        old_key = user.profile_image_path
+        user = await self.users.update(user.id, profile_image_path=key, profile_changed_at=utcnow())
+        if old_key:
+            after_commit(self.db, lambda: self.images.delete(old_key))
+        return dto.CreateProfileImageResponseDto(
+            userId=user.id, profileImagePath=user.profile_image_path, profileChangedAt=user.profile_changed_at
+        )
+
+    async def delete_profile_image(self, auth: AuthContext) -> None:
+        user = await self._me(auth)
+        old_key = user.profile_image_path
+        if not old_key:
+            raise BadRequest("Can't delete a missing profile Image")
+        await self.users.update(user.id, profile_image_path="", profile_changed_at=utcnow())
+        after_commit(self.db, lambda: self.images.delete(old_key))
+
+    async def profile_image(self, user_id: uuid.UUID) -> tuple[Path, str]:
+        """The file and its content type; anything missing is the file endpoints' uniform 404."""
+        user = await self.users.get(user_id)
+        path = self.images.resolve(user.profile_image_path) if user and user.profile_image_path else None
+        if path is None or user is None:
+            raise NotFound("Not Found")
+        with contextlib.suppress(OSError):
+            if await asyncio.to_thread(path.is_file):
+                return path, self.images.content_type(user.profile_image_path)
+        raise NotFound("Not Found")
