@@ -28,9 +28,10 @@ def _routers() -> list[object]:
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
+    from albumen.users.admin_endpoints import router as users_admin
     from albumen.users.endpoints import router as users
 
-    return [authn, api_keys, sessions, users, system, health]
+    return [authn, api_keys, sessions, users, users_admin, system, health]
 
 
 def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> FastAPI:
