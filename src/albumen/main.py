@@ -39,7 +39,6 @@ def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = prepared is None
         ready = prepared or await prepare_database(settings)
         database = Database(create_engine(ready.url, pool_size=settings.db_pool_size))
         try:
@@ -51,8 +50,8 @@ def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> 
             yield
         finally:
             await database.dispose()
-            if owned:
-                await asyncio.to_thread(ready.stop)
+            # Stopped here, not by the caller: the lifespan's end is the last code that surely runs.
+            await asyncio.to_thread(ready.stop)
             log.info("albumen stopped")
 
     app = FastAPI(
@@ -67,9 +66,9 @@ def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> 
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)  # type: ignore[arg-type]
     from albumen.system.health import well_known
-    from albumen.telemetry.metrics import metrics_app
+    from albumen.telemetry.metrics import router as metrics
 
     app.include_router(well_known)
-    app.mount("/metrics", metrics_app())  # type: ignore[arg-type]
+    app.include_router(metrics)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -21,11 +21,16 @@ pytestmark = pytest.mark.e2e
 
 
 def _alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting for whichever process adopted it to reap it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
 
 
 async def test_sigterm_exits_0_and_stops_the_embedded_postgres(tmp_path: Path) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 
 from albumen.cli.admin import admin_app
 from albumen.config import ConfigError, Settings, load_settings
@@ -30,6 +33,17 @@ def settings_or_exit(config: Path | None, **overrides: Any) -> Settings:
         raise typer.Exit(2) from None
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its graceful shutdown, which would end the process with -15
+    before our cleanup; a finished graceful shutdown is a normal exit (status 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
 @app.command()
 def serve(
     config: ConfigOption = None,
@@ -38,8 +52,6 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run the HTTP server (with its embedded database unless ALBUMEN_DATABASE_URL is set)."""
-    import uvicorn
-
     from albumen.kit.startup import StartupError, prepare_database
     from albumen.main import create_app
     from albumen.telemetry.logging import configure_logging
@@ -51,7 +63,7 @@ def serve(
     except StartupError as error:
         typer.echo(f"albumen: {error}", err=True)
         raise typer.Exit(2) from None
-    server = uvicorn.Server(
+    server = GracefulServer(
         uvicorn.Config(
             create_app(settings, prepared),
             host=settings.host,

@@ -43,11 +43,10 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    if error.status_code == 404 and error.detail == "Not Found":
-        message = f"Cannot {request.method} {request.url.path}"
-    else:
-        message = str(error.detail)
-    return JSONResponse({"message": message}, status_code=error.status_code, headers=error.headers)
+    # Like Immich (NestJS), a path or method that matches no route is one 404 "Cannot <METHOD> <path>".
+    if error.status_code == 405 or (error.status_code == 404 and error.detail == "Not Found"):
+        return error_response(404, f"Cannot {request.method} {request.url.path}")
+    return JSONResponse({"message": str(error.detail)}, status_code=error.status_code, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
-from prometheus_client.registry import REGISTRY
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter(
     "albumen_http_requests_total", "HTTP requests handled", ["method", "operation", "status"]
@@ -17,5 +17,9 @@ HTTP_LATENCY = Histogram(
 LOGIN_FAILURES = Counter("albumen_login_failures_total", "Failed password logins", ["reason"])
 
 
-def metrics_app(registry: CollectorRegistry = REGISTRY) -> object:
-    return make_asgi_app(registry=registry)
+router = APIRouter()
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
