@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from albumen.kit.crypto import random_token
 from tests.e2e.harness import JS_DIR, Completed, Node, serving
 from tests.support.server import RunningServer
 from tests.support.users import ADMIN_EMAIL, create_api_key, sign_up_admin
@@ -84,7 +84,8 @@ def test_a_key_without_user_read_cannot_log_in(
 
 
 def test_an_unknown_key_is_refused(node: Node, server: RunningServer, tmp_path: Path) -> None:
-    result = immich(node, tmp_path, "login", server.api, secrets.token_urlsafe(32))
+    # Shaped like a real key (word characters only), so the CLI never reads it as an option.
+    result = immich(node, tmp_path, "login", server.api, random_token())
 
     assert result.returncode != 0, result.describe()
     assert ": 401" in result.stderr
