@@ -158,8 +158,9 @@ def sanitize_storage_label(label: str | None) -> str | None:
 
 def null_fields(body: BaseModel, fields: Iterable[str]) -> list[dict[str, Any]]:
     """Validation issues for fields sent as JSON null that Immich accepts only absent or with a value."""
+    sent = body.model_dump(include=set(fields), exclude_unset=True)
     return [
         {"code": "invalid_type", "path": [name], "message": f"{name}: Invalid input: received null"}
         for name in fields
-        if name in body.model_fields_set and getattr(body, name) is None
+        if name in sent and sent[name] is None
     ]

@@ -128,8 +128,9 @@ class UserService(PreferencesMixin):
             changes["name"] = body.name
         if "avatarColor" in body.model_fields_set:
             changes["avatar_color"] = body.avatarColor.value if body.avatarColor else None
-        if body.password:
-            changes["password"] = crypto.hash_secret(body.password)
+        password = body.model_dump(include={"password"}).get("password")  # a deprecated field
+        if password:
+            changes["password"] = crypto.hash_secret(password)
             changes["should_change_password"] = False
         if changes:
             user = await self.users.update(user.id, **changes)
