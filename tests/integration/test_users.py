@@ -401,3 +401,59 @@ async def test_users_cannot_change_each_other(client: httpx.AsyncClient) -> None
     bob_now = (await client.get("/users/me", headers=bob.headers)).json()
     assert bob_now["name"] == "Bobby"
     assert bob_now["profileImagePath"] != ""
+
+
+# -- calendar heatmap --------------------------------------------------------------------------------
+
+
+async def test_calendar_heatmap(client: httpx.AsyncClient, app: Any) -> None:
+    from datetime import UTC, datetime
+
+    from tests.integration.test_users_admin import add_assets
+
+    admin, alice, bob = await two_users(client)
+    jan = [datetime(2024, 1, day, 12, tzinfo=UTC) for day in (1, 2, 3)]
+    await add_assets(
+        app,
+        alice.user_id,
+        {"type": "IMAGE", "created_at": jan[0], "local_date_time": jan[2]},
+        {"type": "IMAGE", "created_at": jan[0], "local_date_time": jan[2]},
+        {"type": "VIDEO", "created_at": jan[2], "local_date_time": jan[0]},
+        {"type": "IMAGE", "created_at": jan[1], "local_date_time": jan[1], "deleted_at": jan[2]},
+    )
+    await add_assets(app, bob.user_id, {"type": "IMAGE", "created_at": jan[1], "local_date_time": jan[1]})
+    window = {"from": "2024-01-01", "to": "2024-01-03"}
+    uploads = await client.get("/users/me/calendar-heatmap", headers=alice.headers, params=window)
+    assert uploads.status_code == 200
+    assert uploads.json() == {
+        "from": "2024-01-01",
+        "to": "2024-01-03",
+        "series": [
+            {"date": "2024-01-01", "count": 2},
+            {"date": "2024-01-02", "count": 0},
+            {"date": "2024-01-03", "count": 1},
+        ],
+        "totalCount": 3,
+    }
+    taken = await client.get(
+        "/users/me/calendar-heatmap", headers=alice.headers, params={**window, "type": "Taken"}
+    )
+    assert [item["count"] for item in taken.json()["series"]] == [1, 0, 2]
+    default = (await client.get("/users/me/calendar-heatmap", headers=alice.headers)).json()
+    assert len(default["series"]) == 364
+    assert default["to"] == datetime.now(UTC).date().isoformat()
+    assert default["totalCount"] == 0
+    backwards = await client.get(
+        "/users/me/calendar-heatmap", headers=alice.headers, params={"from": "2024-02-01", "to": "2024-01-01"}
+    )
+    assert backwards.status_code == 400
+    assert backwards.json()["message"] == "Validation failed"
+
+    # the admin variant: an admin or the user himself, nobody else
+    path = f"/admin/users/{alice.user_id}/calendar-heatmap"
+    by_admin = await client.get(path, headers=admin.headers, params=window)
+    assert by_admin.json() == uploads.json()
+    by_self = await client.get(path, headers=alice.headers, params=window)
+    assert by_self.json() == uploads.json()
+    by_peer = await client.get(path, headers=bob.headers, params=window)
+    assert by_peer.status_code == 403

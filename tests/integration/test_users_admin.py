@@ -33,18 +33,17 @@ async def add_assets(app: Any, owner_id: str, *rows: dict[str, Any]) -> None:
     now = datetime.now(UTC)
     async with app.state.container.database.unit_of_work() as session:
         for row in rows:
-            session.add(
-                Asset(
-                    owner_id=uuid.UUID(owner_id),
-                    original_path=f"/upload/{uuid.uuid4()}",
-                    original_file_name="x",
-                    file_created_at=now,
-                    file_modified_at=now,
-                    local_date_time=now,
-                    checksum=os.urandom(20),
-                    **row,
-                )
-            )
+            values = {
+                "owner_id": uuid.UUID(owner_id),
+                "original_path": f"/upload/{uuid.uuid4()}",
+                "original_file_name": "x",
+                "file_created_at": now,
+                "file_modified_at": now,
+                "local_date_time": now,
+                "checksum": os.urandom(20),
+                **row,
+            }
+            session.add(Asset(**values))
 
 
 # -- who may call ------------------------------------------------------------------------------------

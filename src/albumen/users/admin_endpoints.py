@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Body, Depends, Query
@@ -96,3 +97,15 @@ async def get_user_statistics_admin(
     is_trashed: Annotated[bool | None, Query(alias="isTrashed")] = None,
 ) -> dto.AssetStatsResponseDto:
     return await service.statistics(id, visibility=visibility, is_favorite=is_favorite, is_trashed=is_trashed)
+
+
+@router.operation("getUserCalendarHeatmapAdmin")
+async def get_user_calendar_heatmap_admin(
+    id: UUID4,
+    auth: Auth,
+    service: Service,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    kind: Annotated[dto.CalendarHeatmapType, Query(alias="type")] = dto.CalendarHeatmapType.Upload,
+) -> dto.CalendarHeatmapResponseDto:
+    return await service.calendar_heatmap(auth, id, start, end, kind)

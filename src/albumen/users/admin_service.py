@@ -4,6 +4,7 @@ statistics and sessions. Every caller here is an admin (the route policy checks 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,20 @@ class UserAdminService(PreferencesMixin):
         return dto.AssetStatsResponseDto(
             images=counts.get("IMAGE", 0), videos=counts.get("VIDEO", 0), total=sum(counts.values())
         )
+
+    async def calendar_heatmap(
+        self,
+        auth: AuthContext,
+        user_id: uuid.UUID,
+        start: date | None,
+        end: date | None,
+        kind: dto.CalendarHeatmapType,
+    ) -> dto.CalendarHeatmapResponseDto:
+        # Immich lets any user read anyone's activity here; Albumen keeps it to admins and the user.
+        if not auth.user.is_admin and auth.user.id != user_id:
+            raise Forbidden("Forbidden")
+        await self._find(user_id)
+        return await self._calendar_heatmap(user_id, start, end, kind)
 
     async def sessions_of(self, user_id: uuid.UUID) -> list[dto.SessionResponseDto]:
         return [session_dto(session) for session in await self.sessions.list_for_user(user_id)]

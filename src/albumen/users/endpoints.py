@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, File, UploadFile
+from fastapi import Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import UUID4
 
@@ -33,6 +34,17 @@ async def search_users(auth: Auth, service: Service) -> list[dto.UserResponseDto
 @router.operation("getMyUser")
 async def get_my_user(auth: Auth, service: Service) -> dto.UserAdminResponseDto:
     return await service.me(auth)
+
+
+@router.operation("getMyCalendarHeatmap")
+async def get_my_calendar_heatmap(
+    auth: Auth,
+    service: Service,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    kind: Annotated[dto.CalendarHeatmapType, Query(alias="type")] = dto.CalendarHeatmapType.Upload,
+) -> dto.CalendarHeatmapResponseDto:
+    return await service.calendar_heatmap(auth, start, end, kind)
 
 
 @router.operation("updateMyUser")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Date, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,6 +113,19 @@ class UserRepository:
             statement = statement.where(Asset.deleted_at.is_(None))
         rows = (await self.db.execute(statement)).all()
         return {str(kind): int(count) for kind, count in rows}
+
+    async def assets_per_day(
+        self, user_id: uuid.UUID, start: datetime, end: datetime, *, by_taken_date: bool
+    ) -> dict[date, int]:
+        """Non-deleted assets of one owner per UTC day in [start, end), by upload or capture date."""
+        column = Asset.local_date_time if by_taken_date else Asset.created_at
+        day = cast(func.timezone("UTC", column), Date)
+        statement = (
+            select(day, func.count())
+            .where(Asset.owner_id == user_id, column >= start, column < end, Asset.deleted_at.is_(None))
+            .group_by(day)
+        )
+        return {found: int(count) for found, count in (await self.db.execute(statement)).all()}
 
     async def deleted_before(self, cutoff: datetime) -> Sequence[User]:
         statement = select(User).where(User.deleted_at.is_not(None), User.deleted_at < cutoff)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,39 @@ def _quietly(action: Callable[[], None]) -> None:
         log.warning("could not remove a replaced profile image", exc_info=True)
 
 
+HEATMAP_DAYS = 52 * 7
+
+
 class PreferencesMixin:
+    """What the user's own routes and the admin's routes for that user share."""
+
     users: UserRepository
+
+    async def _calendar_heatmap(
+        self, user_id: uuid.UUID, start: date | None, end: date | None, kind: dto.CalendarHeatmapType
+    ) -> dto.CalendarHeatmapResponseDto:
+        """Assets per UTC day, every day of the range present (zero when empty); 52 weeks up to today
+        by default, by upload date unless `kind` asks for the capture date."""
+        if start is not None and end is not None and start > end:
+            issue = {"code": "custom", "path": ["from"], "message": "from: from must be before to"}
+            raise BadRequest("Validation failed", errors=[issue])
+        last = end or utcnow().date()
+        first = start or last - timedelta(days=HEATMAP_DAYS - 1)
+        counts = await self.users.assets_per_day(
+            user_id,
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last + timedelta(days=1), time(), UTC),
+            by_taken_date=kind == dto.CalendarHeatmapType.Taken,
+        )
+        days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+        return dto.CalendarHeatmapResponseDto.model_validate(
+            {
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "series": [{"date": day.isoformat(), "count": counts.get(day, 0)} for day in days],
+                "totalCount": sum(counts.get(day, 0) for day in days),
+            }
+        )
 
     async def _preferences(self, user_id: uuid.UUID) -> dto.UserPreferencesResponseDto:
         metadata = await self.users.get_metadata(user_id)
@@ -111,6 +143,11 @@ class UserService(PreferencesMixin):
     async def me(self, auth: AuthContext) -> dto.UserAdminResponseDto:
         user = await self._me(auth)
         return user_admin_dto(user, await self.users.get_metadata(user.id))
+
+    async def calendar_heatmap(
+        self, auth: AuthContext, start: date | None, end: date | None, kind: dto.CalendarHeatmapType
+    ) -> dto.CalendarHeatmapResponseDto:
+        return await self._calendar_heatmap(auth.user.id, start, end, kind)
 
     async def update_me(self, auth: AuthContext, body: dto.UserUpdateMeDto) -> dto.UserAdminResponseDto:
         issues = null_fields(body, ("email", "name", "password"))
