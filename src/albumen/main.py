@@ -24,6 +24,7 @@ API_PREFIX = "/api"
 
 def _routers() -> list[object]:
     from albumen.api_keys.endpoints import router as api_keys
+    from albumen.assets.endpoints import router as assets
     from albumen.authn.endpoints import router as authn
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
@@ -31,7 +32,7 @@ def _routers() -> list[object]:
     from albumen.users.admin_endpoints import router as users_admin
     from albumen.users.endpoints import router as users
 
-    return [authn, api_keys, sessions, users, users_admin, system, health]
+    return [authn, assets, api_keys, sessions, users, users_admin, system, health]
 
 
 def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> FastAPI:
@@ -65,10 +66,12 @@ def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> 
     install_error_handlers(app)
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)  # type: ignore[arg-type]
+    from albumen.system.endpoints import public_router as system_public
     from albumen.system.health import well_known
     from albumen.telemetry.metrics import router as metrics
 
     app.include_router(well_known)
+    app.include_router(system_public)
     app.include_router(metrics)
     app.add_middleware(RequestContextMiddleware)
     return app

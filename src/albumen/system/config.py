@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from albumen.system.repository import SystemMetadataRepository
 
 DEFAULTS_FILE = Path(__file__).with_name("config_defaults.json")
@@ -52,17 +54,20 @@ def diff(base: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-async def load_config(repository: SystemMetadataRepository, config_file: Path | None = None) -> dict[str, Any]:
+async def load_config(
+    repository: SystemMetadataRepository, config_file: Path | None = None
+) -> dict[str, Any]:
     if config_file is not None:
-        return merge(_defaults(), json.loads(config_file.read_text()) if config_file.suffix == ".json" else _yaml(config_file))
+        return merge(_defaults(), _config_file(config_file))
     stored = await repository.get(SYSTEM_CONFIG_KEY) or {}
     return merge(_defaults(), stored)
 
 
-def _yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    loaded = yaml.safe_load(path.read_text()) or {}
+@cache
+def _config_file(path: Path) -> dict[str, Any]:
+    """Read once: as in Immich, a changed config file takes effect at the next start."""
+    text = path.read_text()
+    loaded = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text) or {}
     if not isinstance(loaded, dict):
         raise ValueError(f"{path} must hold a mapping")
     return loaded

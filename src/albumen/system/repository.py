@@ -30,7 +30,9 @@ class SystemMetadataRepository:
         await self.db.execute(delete(SystemMetadata).where(SystemMetadata.key == key))
 
     async def version_history(self) -> Sequence[VersionHistory]:
-        return (await self.db.scalars(select(VersionHistory).order_by(VersionHistory.created_at.desc()))).all()
+        return (
+            await self.db.scalars(select(VersionHistory).order_by(VersionHistory.created_at.desc()))
+        ).all()
 
     async def record_version(self, version: str) -> None:
         latest = await self.db.scalar(

@@ -1,0 +1,257 @@
+"""Server information, system config and system metadata use cases."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from albumen.assets.repository import AssetRepository
+from albumen.immich import dto
+from albumen.immich.spec import IMMICH_VERSION
+from albumen.kit.errors import BadRequest, NotFound
+from albumen.media import types as media_types
+from albumen.system.config import SYSTEM_CONFIG_KEY, defaults, diff, load_config
+from albumen.system.repository import SystemMetadataRepository
+from albumen.users.repository import UserRepository
+
+ADMIN_ONBOARDING_KEY = "admin-onboarding"
+LICENSE_KEY = "license"
+REVERSE_GEOCODING_KEY = "reverse-geocoding-state"
+VERSION_CHECK_KEY = "version-check-state"
+REPOSITORY_URL = "https://github.com/albumen-photos/albumen"
+STORAGE_PRESETS = [
+    "{{y}}/{{y}}-{{MM}}-{{dd}}/{{filename}}",
+    "{{y}}/{{MM}}-{{dd}}/{{filename}}",
+    "{{y}}/{{MMMM}}-{{dd}}/{{filename}}",
+    "{{y}}/{{MM}}/{{filename}}",
+    "{{y}}/{{#if album}}{{album}}{{else}}Other/{{MM}}{{/if}}/{{filename}}",
+    "{{#if album}}{{album-startDate-y}}/{{album}}{{else}}{{y}}/Other/{{MM}}{{/if}}/{{filename}}",
+    "{{y}}/{{MMM}}/{{filename}}",
+    "{{y}}/{{MMMM}}/{{filename}}",
+    "{{y}}/{{MM}}/{{dd}}/{{filename}}",
+    "{{y}}/{{MMMM}}/{{dd}}/{{filename}}",
+    "{{y}}/{{y}}-{{MM}}/{{y}}-{{MM}}-{{dd}}/{{filename}}",
+    "{{y}}-{{MM}}-{{dd}}/{{filename}}",
+    "{{y}}-{{MMM}}-{{dd}}/{{filename}}",
+    "{{y}}-{{MMMM}}-{{dd}}/{{filename}}",
+    "{{y}}/{{y}}-{{MM}}/{{filename}}",
+    "{{y}}/{{y}}-{{WW}}/{{filename}}",
+    "{{y}}/{{y}}-{{MM}}-{{dd}}/{{assetId}}",
+    "{{y}}/{{y}}-{{MM}}/{{assetId}}",
+    "{{y}}/{{y}}-{{WW}}/{{assetId}}",
+    "{{album}}/{{filename}}",
+    "{{make}}/{{model}}/{{lensModel}}/{{filename}}",
+]
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class SystemService:
+    db: AsyncSession
+    media_dir: Path
+    config_file: Path | None
+    allow_setup: bool
+
+    @property
+    def metadata(self) -> SystemMetadataRepository:
+        return SystemMetadataRepository(self.db)
+
+    async def config(self) -> dict[str, Any]:
+        return await load_config(self.metadata, self.config_file)
+
+    # -- public server info -------------------------------------------------------------------------
+
+    async def server_config(self) -> dto.ServerConfigDto:
+        config = await self.config()
+        onboarding = await self.metadata.get(ADMIN_ONBOARDING_KEY) or {}
+        initialized = not self.allow_setup or await UserRepository(self.db).has_admin()
+        return dto.ServerConfigDto(
+            loginPageMessage=config["server"]["loginPageMessage"],
+            trashDays=config["trash"]["days"],
+            userDeleteDelay=config["user"]["deleteDelay"],
+            oauthButtonText=config["oauth"]["buttonText"],
+            isInitialized=initialized,
+            isOnboarded=bool(onboarding.get("isOnboarded", False)),
+            externalDomain=config["server"]["externalDomain"],
+            publicUsers=config["server"]["publicUsers"],
+            mapDarkStyleUrl=config["map"]["darkStyle"],
+            mapLightStyleUrl=config["map"]["lightStyle"],
+            maintenanceMode=False,
+            minFaces=config["machineLearning"]["facialRecognition"]["minFaces"],
+        )
+
+    async def features(self) -> dto.ServerFeaturesDto:
+        config = await self.config()
+        ml = config["machineLearning"]
+        oauth_enabled = bool(config["oauth"]["enabled"])
+        return dto.ServerFeaturesDto(
+            smartSearch=ml["enabled"] and ml["clip"]["enabled"],
+            facialRecognition=ml["enabled"] and ml["facialRecognition"]["enabled"],
+            duplicateDetection=ml["enabled"] and ml["duplicateDetection"]["enabled"],
+            ocr=ml["enabled"] and ml["ocr"]["enabled"],
+            map=config["map"]["enabled"],
+            reverseGeocoding=config["reverseGeocoding"]["enabled"],
+            importFaces=config["metadata"]["faces"]["import"],
+            sidecar=True,
+            search=True,
+            trash=config["trash"]["enabled"],
+            oauth=oauth_enabled,
+            oauthAutoLaunch=oauth_enabled and config["oauth"]["autoLaunch"],
+            passwordLogin=config["passwordLogin"]["enabled"],
+            configFile=self.config_file is not None,
+            email=config["notifications"]["smtp"]["enabled"],
+            realtimeTranscoding=config["ffmpeg"]["realtime"]["enabled"],
+        )
+
+    @staticmethod
+    def media_types() -> dto.ServerMediaTypesResponseDto:
+        return dto.ServerMediaTypesResponseDto(
+            image=sorted(media_types.IMAGE),
+            video=sorted(media_types.VIDEO),
+            sidecar=sorted(media_types.SIDECAR),
+        )
+
+    async def version_history(self) -> list[dto.ServerVersionHistoryResponseDto]:
+        return [
+            dto.ServerVersionHistoryResponseDto(id=row.id, version=row.version, createdAt=row.created_at)
+            for row in await self.metadata.version_history()
+        ]
+
+    # -- authenticated server info ------------------------------------------------------------------
+
+    async def about(self) -> dto.ServerAboutResponseDto:
+        return dto.ServerAboutResponseDto(
+            version=f"v{IMMICH_VERSION}",
+            versionUrl=f"{REPOSITORY_URL}/releases",
+            licensed=await self.metadata.get(LICENSE_KEY) is not None,
+            repository="albumen-photos/albumen",
+            repositoryUrl=REPOSITORY_URL,
+            sourceUrl=REPOSITORY_URL,
+        )
+
+    def storage(self) -> dto.ServerStorageResponseDto:
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        usage = shutil.disk_usage(self.media_dir)
+        return dto.ServerStorageResponseDto(
+            diskSize=human_size(usage.total),
+            diskUse=human_size(usage.used),
+            diskAvailable=human_size(usage.free),
+            diskSizeRaw=usage.total,
+            diskUseRaw=usage.used,
+            diskAvailableRaw=usage.free,
+            diskUsagePercentage=round(usage.used / usage.total * 100, 2) if usage.total else 0.0,
+        )
+
+    async def statistics(self) -> dto.ServerStatsResponseDto:
+        per_user = [
+            dto.UsageByUserDto(
+                userId=row.user_id,
+                userName=row.user_name,
+                quotaSizeInBytes=row.quota_size_in_bytes,
+                photos=row.photos,
+                videos=row.videos,
+                usage=row.usage_photos + row.usage_videos,
+                usagePhotos=row.usage_photos,
+                usageVideos=row.usage_videos,
+            )
+            for row in await AssetRepository(self.db).usage_by_user()
+        ]
+        return dto.ServerStatsResponseDto(
+            photos=sum(u.photos for u in per_user),
+            videos=sum(u.videos for u in per_user),
+            usage=sum(u.usage for u in per_user),
+            usagePhotos=sum(u.usagePhotos for u in per_user),
+            usageVideos=sum(u.usageVideos for u in per_user),
+            usageByUser=per_user,
+        )
+
+    async def version_check(self) -> dto.VersionCheckStateResponseDto:
+        # No outbound network: we never learn of a newer release, so report what was last recorded.
+        state = await self.metadata.get(VERSION_CHECK_KEY) or {}
+        return dto.VersionCheckStateResponseDto(
+            checkedAt=state.get("checkedAt"), releaseVersion=state.get("releaseVersion")
+        )
+
+    async def reverse_geocoding_state(self) -> dto.ReverseGeocodingStateResponseDto:
+        state = await self.metadata.get(REVERSE_GEOCODING_KEY) or {}
+        return dto.ReverseGeocodingStateResponseDto(
+            lastUpdate=state.get("lastUpdate"), lastImportFileName=state.get("lastImportFileName")
+        )
+
+    # -- license ------------------------------------------------------------------------------------
+
+    async def license(self) -> dto.LicenseResponseDto:
+        stored = await self.metadata.get(LICENSE_KEY)
+        if stored is None:
+            raise NotFound("License not found")
+        return dto.LicenseResponseDto.model_validate(stored)
+
+    async def set_license(self, body: dto.LicenseKeyDto) -> dto.LicenseResponseDto:
+        if not body.licenseKey.startswith("IMSV-"):
+            raise BadRequest("Invalid license key")
+        value = {
+            "licenseKey": body.licenseKey,
+            "activationKey": body.activationKey,
+            "activatedAt": datetime.now(UTC).isoformat(),
+        }
+        await self.metadata.set(LICENSE_KEY, value)
+        return dto.LicenseResponseDto.model_validate(value)
+
+    async def delete_license(self) -> None:
+        await self.metadata.delete(LICENSE_KEY)
+
+    # -- onboarding ---------------------------------------------------------------------------------
+
+    async def admin_onboarding(self) -> dto.AdminOnboardingUpdateDto:
+        stored = await self.metadata.get(ADMIN_ONBOARDING_KEY) or {}
+        return dto.AdminOnboardingUpdateDto(isOnboarded=bool(stored.get("isOnboarded", False)))
+
+    async def set_admin_onboarding(self, body: dto.AdminOnboardingUpdateDto) -> None:
+        await self.metadata.set(ADMIN_ONBOARDING_KEY, {"isOnboarded": body.isOnboarded})
+
+    # -- system config ------------------------------------------------------------------------------
+
+    async def system_config(self) -> dto.SystemConfigDto:
+        return dto.SystemConfigDto.model_validate(await self.config())
+
+    @staticmethod
+    def system_config_defaults() -> dto.SystemConfigDto:
+        return dto.SystemConfigDto.model_validate(defaults())
+
+    async def update_system_config(self, body: dto.SystemConfigDto) -> dto.SystemConfigDto:
+        if self.config_file is not None:
+            raise BadRequest("Cannot update configuration while IMMICH_CONFIG_FILE is in use")
+        wanted = body.model_dump(mode="json", by_alias=True)
+        try:
+            validated = dto.SystemConfigDto.model_validate(wanted)
+        except ValidationError as error:  # pragma: no cover - FastAPI validated the body already
+            raise BadRequest("Invalid system config") from error
+        await self.metadata.set(SYSTEM_CONFIG_KEY, diff(defaults(), wanted))
+        return validated
+
+    @staticmethod
+    def storage_template_options() -> dto.SystemConfigTemplateStorageOptionDto:
+        return dto.SystemConfigTemplateStorageOptionDto(
+            yearOptions=["y", "yy"],
+            monthOptions=["M", "MM", "MMM", "MMMM"],
+            weekOptions=["W", "WW"],
+            dayOptions=["d", "dd"],
+            hourOptions=["h", "hh", "H", "HH"],
+            minuteOptions=["m", "mm"],
+            secondOptions=["s", "ss", "SSS"],
+            presetOptions=STORAGE_PRESETS,
+        )
