@@ -22,12 +22,12 @@ from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
 from albumen.users.schemas import null_fields, sanitize_storage_label, user_admin_dto
-from albumen.users.service import EMAIL_TAKEN, USER_NOT_FOUND, PreferencesMixin
+from albumen.users.service import EMAIL_TAKEN, USER_NOT_FOUND, PerUserQueries
 
 LABEL_TAKEN = "Storage label already in use by another account"
 
 
-class UserAdminService(PreferencesMixin):
+class UserAdminService(PerUserQueries):
     def __init__(self, db: AsyncSession, *, config_file: Path | None = None) -> None:
         self.users = UserRepository(db)
         self.sessions = SessionRepository(db)

@@ -62,7 +62,7 @@ def _quietly(action: Callable[[], None]) -> None:
 HEATMAP_DAYS = 52 * 7
 
 
-class PreferencesMixin:
+class PerUserQueries:
     """What the user's own routes and the admin's routes for that user share."""
 
     users: UserRepository
@@ -106,7 +106,7 @@ class PreferencesMixin:
         return preferences_dto(updated)
 
 
-class UserService(PreferencesMixin):
+class UserService(PerUserQueries):
     def __init__(self, db: AsyncSession, *, data_dir: Path, config_file: Path | None = None) -> None:
         self.db = db
         self.users = UserRepository(db)
