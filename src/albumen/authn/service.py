@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,7 @@ from albumen.kit import crypto
 from albumen.kit.errors import BadRequest, Forbidden, Unauthorized
 from albumen.kit.time import utcnow
 from albumen.models import User
+from albumen.oauth.client import OAuthError, client_for
 from albumen.sessions.repository import SessionRepository
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
@@ -192,16 +194,20 @@ class AuthService:
     async def _logout_uri(self, auth_type: AuthType, bearer: str | None) -> str:
         if auth_type != AuthType.OAUTH:
             return LOGIN_URL
-        config = await self._config()
-        oauth = config["oauth"]
-        endpoint = oauth.get("endSessionEndpoint") if oauth.get("enabled") else None
+        oauth = (await self._config())["oauth"]
+        if not oauth["enabled"]:
+            return LOGIN_URL
+        endpoint = oauth["endSessionEndpoint"]
+        if not endpoint:
+            try:
+                endpoint = (await client_for(oauth).metadata()).end_session_endpoint
+            except OAuthError:
+                endpoint = None
         if not endpoint:
             return LOGIN_URL
         if bearer:
             separator = "&" if "?" in endpoint else "?"
-            from urllib.parse import quote
-
-            return f"{endpoint}{separator}id_token_hint={quote(bearer)}"
+            return f"{endpoint}{separator}{urlencode({'id_token_hint': bearer})}"
         return str(endpoint)
 
     # -- first admin, password, PIN code -------------------------------------------------------------
