@@ -1,0 +1,86 @@
+"""The operator's commands: `albumen migrate`, `albumen admin list-users / reset-admin-password`, and the
+server's structured logs, all against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.harness import serving
+from tests.support.databases import with_database
+from tests.support.server import ALBUMEN
+from tests.support.users import ADMIN_EMAIL, ADMIN_PASSWORD, sign_up_admin
+
+pytestmark = pytest.mark.e2e
+
+
+def albumen(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALBUMEN_")}
+    env.update(ALBUMEN_DATABASE_URL=database_url, ALBUMEN_DATA_DIR=str(data_dir))
+    return subprocess.run(
+        [*ALBUMEN, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+async def _empty_database(postgres_url: str, name: str) -> str:
+    import asyncpg
+
+    connection = await asyncpg.connect(postgres_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return with_database(postgres_url, name)
+
+
+async def test_migrate_then_admin_commands(postgres_url: str, tmp_path: Path) -> None:
+    url = await _empty_database(postgres_url, "albumen_admin_commands")
+    data_dir = tmp_path / "data"
+    migrated = albumen("migrate", database_url=url, data_dir=data_dir)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "up to date" in migrated.stdout
+
+    no_admin = albumen("admin", "reset-admin-password", database_url=url, data_dir=data_dir)
+    assert no_admin.returncode == 1
+    assert "no admin account" in no_admin.stderr
+
+    with serving(data_dir, url) as server:
+        async with httpx.AsyncClient(base_url=server.api) as http:
+            await sign_up_admin(http)
+        log_lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    requests = [entry for entry in log_lines if entry.get("event") == "request"]
+    assert any(entry["path"] == "/api/auth/admin-sign-up" and entry["status"] == 201 for entry in requests)
+    assert all({"timestamp", "level", "correlation_id", "duration_ms"} <= entry.keys() for entry in requests)
+
+    listed = albumen("admin", "list-users", database_url=url, data_dir=data_dir)
+    assert listed.returncode == 0, listed.stderr
+    assert ADMIN_EMAIL in listed.stdout
+    assert "admin" in listed.stdout
+
+    reset = albumen(
+        "admin", "reset-admin-password", "--password", "brand-new-secret", database_url=url, data_dir=data_dir
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "brand-new-secret" in reset.stdout
+
+    with serving(data_dir, url) as server:
+        async with httpx.AsyncClient(base_url=server.api) as http:
+            old = await http.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+            assert old.status_code == 401
+            new = await http.post("/auth/login", json={"email": ADMIN_EMAIL, "password": "brand-new-secret"})
+            assert new.status_code == 201
+            assert new.json()["shouldChangePassword"] is True
+
+
+def test_bad_settings_stop_the_start_with_one_line(tmp_path: Path) -> None:
+    result = albumen("serve", database_url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "ALBUMEN_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
