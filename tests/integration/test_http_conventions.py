@@ -79,3 +79,15 @@ async def test_metrics_count_requests_by_route(app: Any, client: httpx.AsyncClie
     )
     assert float(line.rsplit(" ", 1)[1]) >= 2
     assert "albumen_http_request_duration_seconds_bucket" in metrics
+
+
+async def test_failed_logins_are_counted(app: Any, client: httpx.AsyncClient) -> None:
+    from prometheus_client import REGISTRY
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("albumen_login_failures_total", {"reason": "bad_credentials"}) or 0.0
+
+    before = failures()
+    response = await client.post("/auth/login", json={"email": "nobody@example.com", "password": "x"})
+    assert response.status_code == 401
+    assert failures() == before + 1

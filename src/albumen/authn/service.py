@@ -24,13 +24,14 @@ from albumen.authn.schemas import (
 from albumen.immich import dto
 from albumen.immich.operations import OperationPolicy
 from albumen.kit import crypto
-from albumen.kit.errors import BadRequest, Forbidden, Unauthorized
+from albumen.kit.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from albumen.kit.time import utcnow
 from albumen.models import User
 from albumen.oauth.client import OAuthError, client_for
 from albumen.sessions.repository import SessionRepository
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
+from albumen.telemetry.metrics import LOGIN_FAILURES
 from albumen.users.repository import UserRepository
 from albumen.users.schemas import ONBOARDING_KEY, user_admin_dto
 
@@ -142,12 +143,17 @@ class AuthService:
         if not config["passwordLogin"]["enabled"]:
             raise Unauthorized("Password login has been disabled")
         email = str(body.email)
-        self.throttle.check(details.client_ip, email)
+        try:
+            self.throttle.check(details.client_ip, email)
+        except TooManyRequests:
+            LOGIN_FAILURES.labels("rate_limited").inc()
+            raise
         user = await self.users.get_by_email(email)
         # Verify even without a user (against a dummy hash) so an unknown email costs the same time.
         valid = crypto.verify_secret(body.password, user.password if user else None)
         if user is None or not valid:
             self.throttle.failed(details.client_ip, email)
+            LOGIN_FAILURES.labels("bad_credentials").inc()
             raise Unauthorized("Incorrect email or password")
         self.throttle.succeeded(email)
         if crypto.needs_rehash(user.password):
