@@ -43,7 +43,6 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
     shutdown_grace_seconds: float = Field(10.0, ge=0)
     rate_limit: RateLimitSettings = RateLimitSettings()
-    public_url: str | None = None
 
     @field_validator("database_url")
     @classmethod
