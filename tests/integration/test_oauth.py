@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.oidc import CALLBACK, Provider, oauth_settings, running_provider
+from tests.support.oidc import (
+    CALLBACK,
+    CLIENT_ID,
+    Provider,
+    oauth_settings,
+    running_provider,
+    sign_as_provider,
+)
 from tests.support.users import LoggedIn, sign_up_admin
 
 
@@ -184,3 +193,43 @@ async def test_mobile_override_rewrites_the_redirect(client: httpx.AsyncClient, 
     )
     url, _ = await start(client, "app.immich:///oauth-callback")
     assert "redirect_uri=http%3A%2F%2Ftestserver%2Fapi%2Foauth%2Fmobile-redirect" in url
+
+
+def logout_token(provider: Provider, **claims: Any) -> str:
+    now = int(time.time())
+    base = {
+        "iss": provider.url,
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_hex(8),
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+    }
+    return sign_as_provider(provider.app, {**base, **claims})
+
+
+async def test_backchannel_logout_ends_the_subjects_sessions(
+    client: httpx.AsyncClient, provider: Provider
+) -> None:
+    admin = await sign_up_admin(client)
+    await configure(client, admin, **oauth_settings(provider))
+    provider.set_user("bob-sub", email="bob@example.com")
+    bob_token = (await oauth_login(client, provider, "bob-sub")).json()["accessToken"]
+    bob = {"Authorization": f"Bearer {bob_token}"}
+    assert (await client.get("/users/me", headers=bob)).status_code == 200
+
+    forged = logout_token(provider, sub="bob-sub", aud="someone-else")
+    refused = await client.post("/oauth/backchannel-logout", data={"logout_token": forged})
+    assert refused.status_code == 400
+    assert (await client.get("/users/me", headers=bob)).status_code == 200
+
+    no_event = logout_token(provider, sub="bob-sub", events={})
+    assert (
+        await client.post("/oauth/backchannel-logout", data={"logout_token": no_event})
+    ).status_code == 400
+
+    valid = logout_token(provider, sub="bob-sub")
+    response = await client.post("/oauth/backchannel-logout", data={"logout_token": valid})
+    assert response.status_code == 200, response.text
+    assert (await client.get("/users/me", headers=bob)).status_code == 401
+    assert (await client.get("/users/me", headers=admin.headers)).status_code == 200

@@ -18,6 +18,7 @@ CALLBACK = "http://testserver/auth/login"
 @dataclass
 class Provider:
     url: str
+    app: Any = None
 
     def set_user(self, sub: str, **claims: Any) -> None:
         httpx.put(f"{self.url}/users/{sub}", json=claims).raise_for_status()
@@ -33,7 +34,7 @@ class Provider:
 @contextmanager
 def running_provider() -> Iterator[Provider]:
     with run_server_in_thread() as server:
-        yield Provider(url=f"http://localhost:{server.server_port}")
+        yield Provider(url=f"http://localhost:{server.server_port}", app=server.app)
 
 
 def oauth_settings(provider: Provider, **overrides: Any) -> dict[str, Any]:
@@ -46,3 +47,16 @@ def oauth_settings(provider: Provider, **overrides: Any) -> dict[str, Any]:
         "signingAlgorithm": "RS256",
         **overrides,
     }
+
+
+def sign_as_provider(provider_app: Any, claims: dict[str, Any]) -> str:
+    """A JWT signed with the running provider's own key (for flows the mock cannot start itself)."""
+    import flask
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    with provider_app.test_request_context():
+        provider_app.preprocess_request()
+        private = flask.g.oidc_provider_mock_storage.jwk.as_dict(is_private=True)
+    key = RSAKey.import_key(private)
+    return jwt.encode({"alg": "RS256", "kid": private.get("kid")}, claims, key)

@@ -28,6 +28,7 @@ from albumen.kit.errors import BadRequest
 DISCOVERY_TTL_SECONDS = 300
 _clients: dict[tuple[Any, ...], OAuthClient] = {}
 GITHUB_ISSUER = "https://github.com"
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # Microsoft's multi-tenant discovery names its issuer with this placeholder for the user's tenant.
 TENANT_PLACEHOLDER = "{tenantid}"
 
@@ -181,7 +182,7 @@ class OAuthClient:
         id_token = tokens.get("id_token")
         if not id_token:
             raise OAuthError("token response without id_token")
-        claims = await self._verify_id_token(metadata, id_token)
+        claims = await self._verify_jwt(metadata, id_token)
         profile = dict(claims)
         if "email" not in profile and metadata.userinfo_endpoint:
             profile.update(await self._get_json(metadata.userinfo_endpoint, tokens["access_token"]))
@@ -195,7 +196,18 @@ class OAuthClient:
             id_token=id_token,
         )
 
-    async def _verify_id_token(self, metadata: ProviderMetadata, id_token: str) -> dict[str, Any]:
+    async def verify_logout_token(self, logout_token: str) -> dict[str, Any]:
+        """A back-channel logout token (OpenID Connect Back-Channel Logout 1.0, section 2.6)."""
+        claims = await self._verify_jwt(await self.metadata(), logout_token, subject_required=False)
+        if BACKCHANNEL_LOGOUT_EVENT not in (claims.get("events") or {}):
+            raise OAuthError("logout token lacks the back-channel logout event")
+        if "nonce" in claims:
+            raise OAuthError("logout token must not carry a nonce")
+        return claims
+
+    async def _verify_jwt(
+        self, metadata: ProviderMetadata, id_token: str, *, subject_required: bool = True
+    ) -> dict[str, Any]:
         try:
             if self.signing_algorithm.startswith("HS"):
                 keys: Any = KeySet.import_key_set(
@@ -220,7 +232,7 @@ class OAuthClient:
             registry = JWTClaimsRegistry(
                 iss={"essential": True, "value": issuer},
                 aud={"essential": True, "value": self.client_id},
-                sub={"essential": True},
+                sub={"essential": subject_required},
             )
             registry.validate(token.claims)
         except (JoseError, ValueError, httpx.HTTPError) as error:

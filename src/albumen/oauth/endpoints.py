@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from albumen.authn.schemas import AuthType
@@ -12,7 +12,6 @@ from albumen.http.cookies import OAUTH_STATE_COOKIE, OAUTH_VERIFIER_COOKIE, set_
 from albumen.http.deps import Auth, AuthServiceDep, ContainerDep, DbDep, login_details
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
-from albumen.kit.errors import BadRequest
 from albumen.oauth.service import OAuthService, mobile_redirect
 
 router = ImmichRouter()
@@ -75,7 +74,5 @@ async def redirect_oauth_to_mobile(request: Request) -> RedirectResponse:
 
 
 @router.operation("logoutOAuth")
-async def logout_oauth(service: Service) -> None:
-    # Back-channel logout needs the provider's logout-token verification; refuse clearly until then.
-    await service.require_enabled()
-    raise BadRequest("Back-channel logout is not supported yet")
+async def logout_oauth(logout_token: Annotated[str, Form()], service: Service) -> None:
+    await service.backchannel_logout(logout_token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,6 @@ class OAuthService:
         if not oauth["enabled"]:
             raise BadRequest("OAuth is not enabled")
         return oauth
-
-    async def require_enabled(self) -> None:
-        await self._oauth_config()
 
     @staticmethod
     def _redirect_uri(oauth: dict[str, Any], url: str) -> str:
@@ -169,6 +167,20 @@ class OAuthService:
             )
         user = await self.users.update(auth.user.id, oauth_id=profile.sub)
         return user_admin_dto(user, await self.users.get_metadata(user.id))
+
+    async def backchannel_logout(self, logout_token: str) -> list[uuid.UUID]:
+        """Ends the sessions the provider names: by its session id, by the user's subject, or both."""
+        oauth = await self._oauth_config()
+        try:
+            claims = await client_for(oauth).verify_logout_token(logout_token)
+        except OAuthError:
+            raise BadRequest("Error backchannel logout: token validation failed") from None
+        sid, sub = claims.get("sid"), claims.get("sub")
+        if not sid and not sub:
+            raise BadRequest("Invalid logout token: it must contain either a sub or a sid claim")
+        return await SessionRepository(self.db).delete_for_oauth(
+            oauth_sid=str(sid) if sid else None, oauth_id=str(sub) if sub else None
+        )
 
     async def unlink(self, auth: AuthContext) -> dto.UserAdminResponseDto:
         if auth.session is not None:

@@ -72,6 +72,18 @@ class SessionRepository:
         result = await self.db.execute(statement.returning(Session.id))
         return list(result.scalars().all())
 
+    async def delete_for_oauth(self, *, oauth_sid: str | None, oauth_id: str | None) -> list[uuid.UUID]:
+        """Sessions of the provider session `oauth_sid` and/or of the user linked to `oauth_id`."""
+        if not oauth_sid and not oauth_id:
+            raise ValueError("oauth_sid or oauth_id is required")
+        statement = delete(Session)
+        if oauth_sid:
+            statement = statement.where(Session.oauth_sid == oauth_sid)
+        if oauth_id:
+            statement = statement.where(Session.user_id.in_(select(User.id).where(User.oauth_id == oauth_id)))
+        result = await self.db.execute(statement.returning(Session.id))
+        return list(result.scalars().all())
+
     async def lock_all(self, user_id: uuid.UUID) -> None:
         await self.db.execute(update(Session).where(Session.user_id == user_id).values(pin_expires_at=None))
 
