@@ -1,0 +1,144 @@
+"""One contract, every back-end: round trips, ranges, atomic commit, concurrent writers, listing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from albumen.storage.base import (
+    ByteRange,
+    InvalidKey,
+    ObjectNotFound,
+    StorageBackend,
+    parse_range,
+)
+from albumen.storage.local import LocalStorage
+from albumen.storage.memory import MemoryStorage
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(params=["local", "memory"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StorageBackend:
+    if request.param == "local":
+        return LocalStorage(tmp_path / "root")
+    return MemoryStorage()
+
+
+async def chunks_of(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for offset in range(0, len(data), size):
+        yield data[offset : offset + size]
+        await asyncio.sleep(0)
+
+
+async def read_all(backend: StorageBackend, key: str, byte_range: ByteRange | None = None) -> bytes:
+    return b"".join([chunk async for chunk in backend.read(key, byte_range)])
+
+
+def test_implements_the_protocol(backend: StorageBackend) -> None:
+    assert isinstance(backend, StorageBackend)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5 * MIB + 1])
+async def test_round_trip_with_sha1(backend: StorageBackend, size: int) -> None:
+    data = os.urandom(size)
+    result = await backend.write("upload/user/ab/cd/file.bin", chunks_of(data))
+    assert result.size == size
+    assert result.sha1 == hashlib.sha1(data).digest()
+    assert await read_all(backend, "upload/user/ab/cd/file.bin") == data
+    info = await backend.stat("upload/user/ab/cd/file.bin")
+    assert info.size == size
+    assert info.etag
+
+
+async def test_ranges(backend: StorageBackend) -> None:
+    data = bytes(range(256)) * 40
+    await backend.write("r.bin", chunks_of(data))
+    size = len(data)
+    for header, expected in (
+        ("bytes=0-0", data[:1]),
+        (f"bytes={size - 1}-{size - 1}", data[-1:]),
+        ("bytes=-100", data[-100:]),
+        ("bytes=5000-", data[5000:]),
+        ("bytes=10-19", data[10:20]),
+    ):
+        assert await read_all(backend, "r.bin", parse_range(header, size)) == expected, header
+
+
+async def test_missing_objects(backend: StorageBackend) -> None:
+    assert await backend.delete("nothing/here.bin") is False
+    assert await backend.exists("nothing/here.bin") is False
+    with pytest.raises(ObjectNotFound):
+        await backend.stat("nothing/here.bin")
+    with pytest.raises(ObjectNotFound):
+        await read_all(backend, "nothing/here.bin")
+
+
+async def test_delete(backend: StorageBackend) -> None:
+    await backend.write("a/b.bin", chunks_of(b"x"))
+    assert await backend.delete("a/b.bin") is True
+    assert await backend.exists("a/b.bin") is False
+
+
+async def test_bad_keys_are_refused(backend: StorageBackend) -> None:
+    with pytest.raises(InvalidKey):
+        await backend.write("../escape.bin", chunks_of(b"x"))
+
+
+async def test_temporary_is_invisible_until_commit(backend: StorageBackend) -> None:
+    await backend.write("photo.jpg", chunks_of(b"old"))
+    temporary = await backend.write_temporary(chunks_of(b"new version"))
+    assert await read_all(backend, "photo.jpg") == b"old"
+    assert [info.key async for info in backend.list()] == ["photo.jpg"]
+    await backend.commit(temporary.key, "photo.jpg")
+    assert await read_all(backend, "photo.jpg") == b"new version"
+
+
+async def test_a_failed_write_leaves_nothing(backend: StorageBackend) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"half of it"
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        await backend.write("broken.bin", broken())
+    assert await backend.exists("broken.bin") is False
+    assert [info.key async for info in backend.list()] == []
+    assert await backend.delete_stale_temporaries(0) == 0
+
+
+async def test_concurrent_writers_of_one_key_leave_one_whole_object(backend: StorageBackend) -> None:
+    versions = [bytes([n]) * (MIB + n) for n in range(6)]
+    await asyncio.gather(*(backend.write("same.bin", chunks_of(v, 32 * 1024)) for v in versions))
+    assert await read_all(backend, "same.bin") in versions
+
+
+async def test_readers_never_see_a_partial_object(backend: StorageBackend) -> None:
+    old, new = b"a" * (2 * MIB), b"b" * (3 * MIB)
+    await backend.write("live.bin", chunks_of(old))
+    seen: set[bytes] = set()
+
+    async def keep_reading() -> None:
+        for _ in range(20):
+            seen.add(await read_all(backend, "live.bin"))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(keep_reading(), backend.write("live.bin", chunks_of(new, 16 * 1024)))
+    assert seen <= {old, new}
+
+
+async def test_listing_by_prefix(backend: StorageBackend) -> None:
+    for key in ("thumbs/u1/a.webp", "thumbs/u1/b.webp", "thumbs/u2/c.webp", "upload/u1/d.jpg"):
+        await backend.write(key, chunks_of(key.encode()))
+    assert [i.key async for i in backend.list("thumbs/u1/")] == ["thumbs/u1/a.webp", "thumbs/u1/b.webp"]
+    assert len([i async for i in backend.list()]) == 4
+
+
+async def test_stale_temporaries_are_swept(backend: StorageBackend) -> None:
+    await backend.write_temporary(chunks_of(b"abandoned by a crashed writer"))
+    assert await backend.delete_stale_temporaries(older_than_seconds=3600) == 0
+    assert await backend.delete_stale_temporaries(older_than_seconds=-1) == 1
