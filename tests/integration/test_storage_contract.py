@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,14 +21,35 @@ from albumen.storage.base import (
 )
 from albumen.storage.local import LocalStorage
 from albumen.storage.memory import MemoryStorage
+from albumen.storage.s3 import S3Storage
+from tests.support.s3 import S3Server, running_s3
 
 MIB = 1024 * 1024
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with running_s3(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+def s3_backend(server: S3Server) -> S3Storage:
+    return S3Storage.connect(
+        server.bucket,
+        prefix=f"test-{uuid.uuid4().hex}",  # every test its own corner of the bucket
+        endpoint=server.endpoint,
+        region="us-east-1",
+        access_key_id=server.access_key,
+        secret_access_key=server.secret_key,
+    )
+
+
+@pytest.fixture(params=["local", "memory", "s3"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StorageBackend:
     if request.param == "local":
         return LocalStorage(tmp_path / "root")
+    if request.param == "s3":
+        return s3_backend(request.getfixturevalue("s3_server"))
     return MemoryStorage()
 
 
@@ -142,3 +165,23 @@ async def test_stale_temporaries_are_swept(backend: StorageBackend) -> None:
     await backend.write_temporary(chunks_of(b"abandoned by a crashed writer"))
     assert await backend.delete_stale_temporaries(older_than_seconds=3600) == 0
     assert await backend.delete_stale_temporaries(older_than_seconds=-1) == 1
+
+
+async def test_presigned_put_and_get_work_from_a_plain_client(s3_server: S3Server) -> None:
+    import httpx
+
+    storage = s3_backend(s3_server)
+    put_url = await storage.presign("PUT", "direct/upload.bin", timedelta(minutes=5))
+    async with httpx.AsyncClient() as plain:
+        assert (await plain.put(put_url, content=b"sent straight to the bucket")).status_code == 200
+        get_url = await storage.presign("GET", "direct/upload.bin", timedelta(minutes=5))
+        fetched = await plain.get(get_url)
+        assert fetched.status_code == 200
+        assert fetched.content == b"sent straight to the bucket"
+        tampered = get_url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+        assert (await plain.get(tampered)).status_code == 403
+        expired = await storage.presign("GET", "direct/upload.bin", timedelta(seconds=1))
+        await asyncio.sleep(2.5)
+        refused = await plain.get(expired)
+        assert refused.status_code in (400, 403)  # rclone says 400 "expired", AWS 403
+        assert refused.content != b"sent straight to the bucket"

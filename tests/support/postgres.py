@@ -39,6 +39,8 @@ def start_tcp_postgres(pgdata: Path) -> tuple[str, Callable[[], None]]:
     )
 
     def stop() -> None:
+        if not (pgdata / "postmaster.pid").exists():
+            return  # already gone (e.g. another pytest run pruned this old temporary folder)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
 
     return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop

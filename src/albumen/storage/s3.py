@@ -1,0 +1,196 @@
+"""Any S3-compatible bucket (AWS, B2, Wasabi, R2, MinIO, Garage, `rclone serve s3`), through obstore.
+
+S3 has no rename, so `commit` is a server-side copy followed by deleting the temporary; a PUT (single
+or multipart) only becomes visible when complete, which gives the same all-or-nothing guarantee as the
+local back-end. Ranged reads go through a presigned GET with our own Range header, because some servers
+(rclone) answer a range with 200 and the right bytes, which obstore refuses as "non-partial".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+import obstore
+from obstore.store import S3Store
+
+if TYPE_CHECKING:
+    from obstore.store import ClientConfig
+
+from albumen.storage.base import (
+    ByteRange,
+    InvalidKey,
+    ObjectInfo,
+    ObjectNotFound,
+    StorageError,
+    WriteResult,
+    check_key,
+    hashed,
+)
+
+TEMP_PREFIX = ".tmp/"
+PART_SIZE = 8 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+SIGNED_READ_SECONDS = 300
+
+
+class S3Storage:
+    def __init__(self, store: S3Store, prefix: str = "") -> None:
+        self.store = store
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    @classmethod
+    def connect(
+        cls,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint: str | None = None,
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        path_style: bool = True,
+    ) -> S3Storage:
+        config: dict[str, Any] = {"virtual_hosted_style_request": not path_style}
+        if endpoint:
+            config["endpoint"] = endpoint
+        if region:
+            config["region"] = region
+        if access_key_id and secret_access_key:
+            config.update(access_key_id=access_key_id, secret_access_key=secret_access_key)
+        client_options: ClientConfig = {"allow_http": bool(endpoint and endpoint.startswith("http://"))}
+        return cls(S3Store(bucket, client_options=client_options, **config), prefix)
+
+    def _path(self, key: str) -> str:
+        check_key(key)
+        if key.startswith(TEMP_PREFIX):
+            raise InvalidKey(f"{TEMP_PREFIX} is reserved for writes in progress")
+        return self.prefix + key
+
+    async def write_temporary(self, chunks: AsyncIterable[bytes]) -> WriteResult:
+        key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        sha1 = hashlib.sha1()  # noqa: S324 - content identity, as Immich's checksums
+        size = 0
+
+        async def counted() -> AsyncIterator[bytes]:
+            nonlocal size
+            async for chunk in hashed(chunks, sha1):
+                size += len(chunk)
+                yield chunk
+
+        await obstore.put_async(self.store, self.prefix + key, counted(), chunk_size=PART_SIZE)
+        return WriteResult(key=key, size=size, sha1=sha1.digest())
+
+    async def commit(self, temporary_key: str, key: str) -> None:
+        check_key(temporary_key)
+        if not temporary_key.startswith(TEMP_PREFIX):
+            raise InvalidKey(f"{temporary_key!r} is not a temporary key")
+        try:
+            await obstore.copy_async(self.store, self.prefix + temporary_key, self._path(key))
+        except FileNotFoundError:
+            raise ObjectNotFound(temporary_key) from None
+        await obstore.delete_async(self.store, self.prefix + temporary_key)
+
+    async def write(self, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
+        self._path(key)
+        temporary = await self.write_temporary(chunks)
+        await self.commit(temporary.key, key)
+        return WriteResult(key=key, size=temporary.size, sha1=temporary.sha1)
+
+    async def read(self, key: str, byte_range: ByteRange | None = None) -> AsyncIterator[bytes]:
+        path = self._path(key)
+        if byte_range is None:
+            try:
+                result = await obstore.get_async(self.store, path)
+            except FileNotFoundError:
+                raise ObjectNotFound(key) from None
+            async for chunk in result.stream(min_chunk_size=READ_CHUNK):
+                yield bytes(chunk)
+            return
+        url = await obstore.sign_async(self.store, "GET", path, timedelta(seconds=SIGNED_READ_SECONDS))
+        headers = {"Range": f"bytes={byte_range.start}-{byte_range.end}"}
+        async with (
+            httpx.AsyncClient(timeout=60) as http,
+            http.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code == 404:
+                raise ObjectNotFound(key)
+            if response.status_code not in (200, 206):
+                raise StorageError(f"ranged read of {key} failed with {response.status_code}")
+            # A 200 may carry the whole object (the server ignored the range) or, from some servers,
+            # just the range; the length tells which.
+            skip = byte_range.start if _is_whole_object(response, byte_range) else 0
+            remaining = byte_range.length
+            async for chunk in response.aiter_bytes(READ_CHUNK):
+                if skip:
+                    dropped = min(skip, len(chunk))
+                    chunk, skip = chunk[dropped:], skip - dropped
+                if not chunk:
+                    continue
+                yield chunk[:remaining]
+                remaining -= min(len(chunk), remaining)
+                if remaining == 0:
+                    break
+
+    async def stat(self, key: str) -> ObjectInfo:
+        try:
+            meta = await obstore.head_async(self.store, self._path(key))
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+        return ObjectInfo(
+            key=key,
+            size=meta["size"],
+            modified_at=meta["last_modified"],
+            etag=(meta.get("e_tag") or "").strip('"'),
+        )
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    async def delete(self, key: str) -> bool:
+        if not await self.exists(key):  # S3 deletes of missing keys succeed silently; we report them
+            return False
+        await obstore.delete_async(self.store, self._path(key))
+        return True
+
+    async def list(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:
+        found: list[ObjectInfo] = []
+        async for batch in obstore.list(self.store, self.prefix + prefix):
+            for meta in batch:
+                key = meta["path"][len(self.prefix) :]
+                if key.startswith(TEMP_PREFIX):
+                    continue
+                found.append(
+                    ObjectInfo(key, meta["size"], meta["last_modified"], (meta.get("e_tag") or "").strip('"'))
+                )
+        for info in sorted(found, key=lambda item: item.key):
+            yield info
+
+    async def delete_stale_temporaries(self, older_than_seconds: float) -> int:
+        cutoff = datetime.fromtimestamp(time.time() - older_than_seconds, UTC)
+        stale: list[str] = []
+        async for batch in obstore.list(self.store, self.prefix + TEMP_PREFIX):
+            stale.extend(meta["path"] for meta in batch if meta["last_modified"] < cutoff)
+        for path in stale:
+            await obstore.delete_async(self.store, path)
+        return len(stale)
+
+    async def presign(self, method: Literal["GET", "PUT"], key: str, expires_in: timedelta) -> str:
+        """A URL a plain HTTP client can GET or PUT without credentials until it expires."""
+        return await obstore.sign_async(self.store, method, self._path(key), expires_in)
+
+
+def _is_whole_object(response: httpx.Response, byte_range: ByteRange) -> bool:
+    if response.status_code == 206 or "content-range" in response.headers:
+        return False
+    length = response.headers.get("content-length")
+    return length is None or int(length) != byte_range.length
