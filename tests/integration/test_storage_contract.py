@@ -185,3 +185,65 @@ async def test_presigned_put_and_get_work_from_a_plain_client(s3_server: S3Serve
         refused = await plain.get(expired)
         assert refused.status_code in (400, 403)  # rclone says 400 "expired", AWS 403
         assert refused.content != b"sent straight to the bucket"
+
+
+WRITER = """
+import asyncio, os, sys
+from pathlib import Path
+from albumen.storage.local import LocalStorage
+
+async def endless():
+    block = os.urandom(1024 * 1024)
+    for _ in range(200):
+        yield block
+        print("wrote", flush=True)
+        await asyncio.sleep(0.01)
+
+asyncio.run(LocalStorage(Path(sys.argv[1])).write("big/200mb.bin", endless()))
+"""
+
+
+async def test_killed_writer_leaves_no_object_and_the_sweep_removes_its_orphan(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    root = tmp_path / "root"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(root)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    for _ in range(60):  # about 60 MiB in: well into the 200 MB write
+        writer.stdout.readline()
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    storage = LocalStorage(root)
+    assert [info.key async for info in storage.list()] == []
+    assert await storage.exists("big/200mb.bin") is False
+    orphans = list((root / ".tmp").iterdir())
+    assert len(orphans) == 1
+    assert await storage.delete_stale_temporaries(older_than_seconds=-1) == 1
+    assert list((root / ".tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+async def test_200_mb_round_trip(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    storage: StorageBackend = (
+        LocalStorage(tmp_path / "root")
+        if kind == "local"
+        else s3_backend(request.getfixturevalue("s3_server"))
+    )
+    block = os.urandom(MIB)
+    expected = hashlib.sha1()
+
+    async def two_hundred_mb() -> AsyncIterator[bytes]:
+        for n in range(200):
+            chunk = block[n:] + block[:n]
+            expected.update(chunk)
+            yield chunk
+
+    result = await storage.write("big/200mb.bin", two_hundred_mb())
+    assert result.size == 200 * MIB
+    assert result.sha1 == expected.digest()
+    read_back = hashlib.sha1()
+    async for chunk in storage.read("big/200mb.bin"):
+        read_back.update(chunk)
+    assert read_back.digest() == expected.digest()
