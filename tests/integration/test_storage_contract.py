@@ -21,6 +21,7 @@ from albumen.storage.base import (
 )
 from albumen.storage.local import LocalStorage
 from albumen.storage.memory import MemoryStorage
+from albumen.storage.rclone import RcloneStorage
 from albumen.storage.s3 import S3Storage
 from tests.support.s3 import S3Server, running_s3
 
@@ -44,12 +45,29 @@ def s3_backend(server: S3Server) -> S3Storage:
     )
 
 
-@pytest.fixture(params=["local", "memory", "s3"])
+@pytest.fixture(scope="module")
+def rclone_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RcloneStorage, Path]]:
+    """A real rclone remote (an alias to a folder, from a config file the test writes), served by rclone."""
+    folder = tmp_path_factory.mktemp("rclone-remote")
+    (folder / "photos").mkdir()
+    config = folder.parent / f"{folder.name}.conf"
+    config.write_text(f"[vault]\ntype = alias\nremote = {folder}\n")
+    storage = RcloneStorage.start("vault:photos/library", config_file=config)
+    try:
+        yield storage, folder
+    finally:
+        storage.close()
+
+
+@pytest.fixture(params=["local", "memory", "s3", "rclone"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StorageBackend:
     if request.param == "local":
         return LocalStorage(tmp_path / "root")
     if request.param == "s3":
         return s3_backend(request.getfixturevalue("s3_server"))
+    if request.param == "rclone":
+        served: RcloneStorage = request.getfixturevalue("rclone_remote")[0]
+        return RcloneStorage(served.store, prefix=f"{served.prefix}test-{uuid.uuid4().hex}")
     return MemoryStorage()
 
 
@@ -247,3 +265,20 @@ async def test_200_mb_round_trip(kind: str, tmp_path: Path, request: pytest.Fixt
     async for chunk in storage.read("big/200mb.bin"):
         read_back.update(chunk)
     assert read_back.digest() == expected.digest()
+
+
+async def test_rclone_objects_land_as_plain_files_in_the_remote(
+    rclone_remote: tuple[RcloneStorage, Path],
+) -> None:
+    storage, folder = rclone_remote
+    await storage.write("upload/u1/ab/cd/photo.jpg", chunks_of(b"jpeg bytes"))
+    assert (folder / "photos" / "library" / "upload/u1/ab/cd/photo.jpg").read_bytes() == b"jpeg bytes"
+
+
+def test_rclone_reports_an_unknown_remote_in_one_line(tmp_path: Path) -> None:
+    from albumen.storage.base import StorageError
+
+    config = tmp_path / "empty.conf"
+    config.write_text("")
+    with pytest.raises(StorageError, match="rclone could not serve nowhere"):
+        RcloneStorage.start("nowhere:bucket", config_file=config)

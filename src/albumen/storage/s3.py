@@ -8,12 +8,13 @@ local back-end. Ranged reads go through a presigned GET with our own Range heade
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 import obstore
@@ -37,6 +38,7 @@ TEMP_PREFIX = ".tmp/"
 PART_SIZE = 8 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 SIGNED_READ_SECONDS = 300
+DELETE_ATTEMPTS = 3
 
 
 class S3Storage:
@@ -55,7 +57,7 @@ class S3Storage:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         path_style: bool = True,
-    ) -> S3Storage:
+    ) -> Self:
         config: dict[str, Any] = {"virtual_hosted_style_request": not path_style}
         if endpoint:
             config["endpoint"] = endpoint
@@ -94,7 +96,7 @@ class S3Storage:
             await obstore.copy_async(self.store, self.prefix + temporary_key, self._path(key))
         except FileNotFoundError:
             raise ObjectNotFound(temporary_key) from None
-        await obstore.delete_async(self.store, self.prefix + temporary_key)
+        await self._delete_path(self.prefix + temporary_key)
 
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         self._path(key)
@@ -159,7 +161,7 @@ class S3Storage:
     async def delete(self, key: str) -> bool:
         if not await self.exists(key):  # S3 deletes of missing keys succeed silently; we report them
             return False
-        await obstore.delete_async(self.store, self._path(key))
+        await self._delete_path(self._path(key))
         return True
 
     async def list(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:
@@ -181,8 +183,22 @@ class S3Storage:
         async for batch in obstore.list(self.store, self.prefix + TEMP_PREFIX):
             stale.extend(meta["path"] for meta in batch if meta["last_modified"] < cutoff)
         for path in stale:
-            await obstore.delete_async(self.store, path)
+            await self._delete_path(path)
         return len(stale)
+
+    async def _delete_path(self, path: str) -> None:
+        """Deletes are idempotent, so a dropped connection is simply retried (obstore does not retry
+        the POST it uses for them)."""
+        for attempt in range(DELETE_ATTEMPTS):
+            try:
+                await obstore.delete_async(self.store, path)
+                return
+            except FileNotFoundError:
+                return
+            except Exception:
+                if attempt == DELETE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.1 * (attempt + 1))
 
     async def presign(self, method: Literal["GET", "PUT"], key: str, expires_in: timedelta) -> str:
         """A URL a plain HTTP client can GET or PUT without credentials until it expires."""
