@@ -27,6 +27,18 @@ class RateLimitSettings(BaseModel):
     window_seconds: int = Field(300, ge=1)
 
 
+class StorageSettings(BaseModel):
+    """Where each kind of file lives, as a URL (file://, s3://, rclone://); unset = the media folder."""
+
+    model_config = {"extra": "forbid"}
+
+    originals: str | None = None
+    thumbnails: str | None = None
+    encoded_video: str | None = None
+    profile: str | None = None
+    backups: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ALBUMEN_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -43,6 +55,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
     shutdown_grace_seconds: float = Field(10.0, ge=0)
     rate_limit: RateLimitSettings = RateLimitSettings()
+    storage: StorageSettings = StorageSettings()
 
     @field_validator("database_url")
     @classmethod

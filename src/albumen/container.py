@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from albumen.authn.ratelimit import LoginThrottle, SlidingWindowLimiter
 from albumen.config import Settings
 from albumen.kit.db import Database
+from albumen.storage.base import StorageBackend
 
 
 @dataclass
@@ -14,13 +15,16 @@ class Container:
     settings: Settings
     database: Database
     login_throttle: LoginThrottle
+    # Keyed by kind: originals, thumbnails, encoded_video, profile, backups.
+    storage: dict[str, StorageBackend]
 
     @classmethod
-    def build(cls, settings: Settings, database: Database) -> Container:
+    def build(cls, settings: Settings, database: Database, storage: dict[str, StorageBackend]) -> Container:
         limits = settings.rate_limit
         return cls(
             settings=settings,
             database=database,
+            storage=storage,
             login_throttle=LoginThrottle(
                 per_ip=SlidingWindowLimiter(limits.login_per_ip, limits.window_seconds),
                 per_account=SlidingWindowLimiter(limits.login_per_account, limits.window_seconds),

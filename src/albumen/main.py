@@ -15,7 +15,7 @@ from albumen.http.errors import install_error_handlers
 from albumen.http.middleware import RequestContextMiddleware
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.db import Database, create_engine
-from albumen.kit.startup import PreparedDatabase, prepare_database
+from albumen.kit.startup import Runtime, prepare
 from albumen.system.repository import SystemMetadataRepository
 
 log = logging.getLogger("albumen")
@@ -36,19 +36,19 @@ def _routers() -> list[object]:
     return [authn, oauth, assets, api_keys, sessions, users, users_admin, system, health]
 
 
-def create_app(settings: Settings, prepared: PreparedDatabase | None = None) -> FastAPI:
-    """`prepared`: a database the caller already brought up (the serve command does, to fail cleanly)."""
+def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
+    """`prepared`: database and storage the caller already brought up (serve does, to fail cleanly)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ready = prepared or await prepare_database(settings)
-        database = Database(create_engine(ready.url, pool_size=settings.db_pool_size))
+        ready = prepared or await prepare(settings)
+        database = Database(create_engine(ready.database.url, pool_size=settings.db_pool_size))
         try:
             async with database.unit_of_work() as session:
                 await SystemMetadataRepository(session).record_version(IMMICH_VERSION)
             settings.media_dir.mkdir(parents=True, exist_ok=True)
-            app.state.container = Container.build(settings, database)
-            log.info("albumen ready", extra={"embedded_database": ready.embedded is not None})
+            app.state.container = Container.build(settings, database, ready.storage)
+            log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})
             yield
         finally:
             await database.dispose()

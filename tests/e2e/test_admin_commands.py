@@ -84,3 +84,58 @@ def test_bad_settings_stop_the_start_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().count("\n") == 0
     assert "ALBUMEN_DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("ALBUMEN_STORAGE__ORIGINALS", "ftp://files.example/photos", "unknown storage scheme 'ftp'"),
+        (
+            "ALBUMEN_STORAGE__THUMBNAILS",
+            "s3://thumbs?endpoint=http://127.0.0.1:1&region=us-east-1",
+            "thumbnails",
+        ),
+        (
+            "ALBUMEN_STORAGE__PROFILE",
+            "rclone://no-such-remote:bucket",
+            "rclone could not serve no-such-remote",
+        ),
+    ],
+)
+def test_bad_storage_stops_the_start_with_one_line(
+    tmp_path: Path, setting: str, value: str, expected: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALBUMEN_")}
+    env.update(
+        {setting: value, "ALBUMEN_DATA_DIR": str(tmp_path), "RCLONE_CONFIG": str(tmp_path / "none.conf")}
+    )
+    (tmp_path / "none.conf").write_text("")
+    result = subprocess.run(
+        [*ALBUMEN, "serve"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert setting in line
+    assert expected in line
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+
+
+def test_wrong_s3_credentials_stop_the_start(tmp_path: Path) -> None:
+    from tests.support.s3 import running_s3
+
+    with running_s3(tmp_path / "s3") as s3:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALBUMEN_")}
+        env.update(
+            ALBUMEN_DATA_DIR=str(tmp_path / "data"),
+            ALBUMEN_STORAGE__ORIGINALS=f"s3://{s3.bucket}/library?endpoint={s3.endpoint}&region=us-east-1",
+            AWS_ACCESS_KEY_ID=s3.access_key,
+            AWS_SECRET_ACCESS_KEY="wrong-secret",
+        )
+        result = subprocess.run(
+            [*ALBUMEN, "serve"], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+    assert result.returncode == 2, result.stderr
+    assert "ALBUMEN_STORAGE__ORIGINALS" in result.stderr
+    assert "wrong-secret" not in result.stderr

@@ -16,6 +16,8 @@ from albumen.config import Settings
 from albumen.kit.db import create_engine
 from albumen.kit.embedded_pg import EmbeddedPostgres
 from albumen.kit.migrate import upgrade
+from albumen.storage.base import StorageBackend, StorageError
+from albumen.storage.factory import check_reachable, open_storage
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 15
@@ -68,3 +70,56 @@ async def prepare_database(settings: Settings) -> PreparedDatabase:
     finally:
         await engine.dispose()
     return PreparedDatabase(url=url, embedded=embedded)
+
+
+STORAGE_KINDS = ("originals", "thumbnails", "encoded_video", "profile", "backups")
+
+
+async def prepare_storage(settings: Settings) -> dict[str, StorageBackend]:
+    """Opens every storage location (kinds sharing a URL share one back-end) and checks it answers."""
+    by_url: dict[str, StorageBackend] = {}
+    opened: dict[str, StorageBackend] = {}
+    for kind in STORAGE_KINDS:
+        url = getattr(settings.storage, kind) or settings.media_dir.resolve().as_uri()
+        try:
+            if url not in by_url:
+                by_url[url] = await asyncio.to_thread(open_storage, url)
+                await check_reachable(by_url[url])
+        except StorageError as error:
+            close_storage(by_url)
+            shown = url.split("?", 1)[0]  # the query may hold credentials
+            raise StartupError(
+                f"storage {kind} at {shown} (ALBUMEN_STORAGE__{kind.upper()}): {error}"
+            ) from None
+        opened[kind] = by_url[url]
+    return opened
+
+
+def close_storage(storage: dict[str, StorageBackend]) -> None:
+    for backend in {id(b): b for b in storage.values()}.values():
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()
+
+
+@dataclass
+class Runtime:
+    """What the server needs brought up before it accepts a request."""
+
+    database: PreparedDatabase
+    storage: dict[str, StorageBackend]
+
+    def stop(self) -> None:
+        close_storage(self.storage)
+        self.storage = {}
+        self.database.stop()
+
+
+async def prepare(settings: Settings) -> Runtime:
+    storage = await prepare_storage(settings)
+    try:
+        database = await prepare_database(settings)
+    except BaseException:
+        close_storage(storage)
+        raise
+    return Runtime(database=database, storage=storage)
