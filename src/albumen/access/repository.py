@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.models import ApiKey, Session
+from albumen.models import Album, AlbumAsset, AlbumUser, ApiKey, Asset, Partner, Session, User
+
+# Partners see what the owner shows on the timeline (and live-photo motion parts, which are hidden).
+PARTNER_VISIBLE = ("timeline", "hidden")
 
 
 class AccessRepository:
@@ -23,3 +26,59 @@ class AccessRepository:
     async def owned_api_keys(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         result = await self.db.scalars(select(ApiKey.id).where(ApiKey.user_id == user_id, ApiKey.id.in_(ids)))
         return set(result.all())
+
+    async def owned_assets(
+        self, user_id: uuid.UUID, ids: set[uuid.UUID], *, with_locked: bool
+    ) -> set[uuid.UUID]:
+        """Locked-folder assets count only for a session that entered its PIN."""
+        statement = select(Asset.id).where(Asset.owner_id == user_id, Asset.id.in_(ids))
+        if not with_locked:
+            statement = statement.where(Asset.visibility != "locked")
+        return set((await self.db.scalars(statement)).all())
+
+    async def partner_assets(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        statement = (
+            select(Asset.id)
+            .join(Partner, Partner.shared_by_id == Asset.owner_id)
+            .join(User, (User.id == Partner.shared_by_id) & User.deleted_at.is_(None))
+            .where(
+                Partner.shared_with_id == user_id,
+                Asset.id.in_(ids),
+                Asset.deleted_at.is_(None),
+                Asset.visibility.in_(PARTNER_VISIBLE),
+            )
+        )
+        return set((await self.db.scalars(statement)).all())
+
+    async def album_assets(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Assets in a live album the user belongs to, and the motion parts of those assets."""
+        statement = (
+            select(Asset.id, Asset.live_photo_video_id)
+            .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
+            .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
+            .join(AlbumUser, AlbumUser.album_id == Album.id)
+            .where(
+                AlbumUser.user_id == user_id,
+                Asset.deleted_at.is_(None),
+                or_(Asset.id.in_(ids), Asset.live_photo_video_id.in_(ids)),
+            )
+        )
+        found: set[uuid.UUID] = set()
+        for asset_id, motion_id in (await self.db.execute(statement)).all():
+            found.update(candidate for candidate in (asset_id, motion_id) if candidate in ids)
+        return found
+
+    async def albums_with_role(
+        self, user_id: uuid.UUID, ids: set[uuid.UUID], roles: tuple[str, ...]
+    ) -> set[uuid.UUID]:
+        statement = (
+            select(Album.id)
+            .join(AlbumUser, AlbumUser.album_id == Album.id)
+            .where(
+                Album.id.in_(ids),
+                Album.deleted_at.is_(None),
+                AlbumUser.user_id == user_id,
+                AlbumUser.role.in_(roles),
+            )
+        )
+        return set((await self.db.scalars(statement)).all())

@@ -26,7 +26,61 @@ async def _own_api_keys(repo: AccessRepository, auth: AuthContext, ids: set[uuid
     return await repo.owned_api_keys(auth.user.id, ids)
 
 
+async def _own_assets(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    elevated = auth.session is not None and auth.session.has_elevated_permission
+    return await repo.owned_assets(auth.user.id, ids, with_locked=elevated)
+
+
+async def _own_unlocked_assets(
+    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    return await repo.owned_assets(auth.user.id, ids, with_locked=False)
+
+
+async def _seen_assets(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Owner first, then albums the user is in, then partners: each query only sees what is left."""
+    found = await _own_assets(repo, auth, ids)
+    if left := ids - found:
+        found |= await repo.album_assets(auth.user.id, left)
+    if left := ids - found:
+        found |= await repo.partner_assets(auth.user.id, left)
+    return found
+
+
+async def _shareable_assets(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    found = await _own_unlocked_assets(repo, auth, ids)
+    if left := ids - found:
+        found |= await repo.partner_assets(auth.user.id, left)
+    return found
+
+
+def _albums_for(*roles: str) -> Check:
+    async def check(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        return await repo.albums_with_role(auth.user.id, ids, roles)
+
+    return check
+
+
+_ALBUM_OWNER = _albums_for("owner")
+_ALBUM_EDITOR = _albums_for("owner", "editor")
+_ALBUM_MEMBER = _albums_for("owner", "editor", "viewer")
+
 CHECKS: dict[str, Check] = {
+    "asset.read": _seen_assets,
+    "asset.view": _seen_assets,
+    "asset.download": _seen_assets,
+    "asset.share": _shareable_assets,
+    "asset.update": _own_assets,
+    "asset.delete": _own_assets,
+    "asset.copy": _own_assets,
+    "asset.upload": _own_assets,
+    "album.read": _ALBUM_MEMBER,
+    "album.download": _ALBUM_MEMBER,
+    "album.update": _ALBUM_OWNER,
+    "album.delete": _ALBUM_OWNER,
+    "album.share": _ALBUM_OWNER,
+    "album.addAsset": _ALBUM_EDITOR,
+    "album.removeAsset": _ALBUM_EDITOR,
     "authDevice.delete": _own_sessions,
     "session.read": _own_sessions,
     "session.update": _own_sessions,
