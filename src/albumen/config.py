@@ -37,6 +37,11 @@ class StorageSettings(BaseModel):
     encoded_video: str | None = None
     profile: str | None = None
     backups: str | None = None
+    # Off by default: some Immich clients cannot follow a redirect for media.
+    presigned_downloads: bool = Field(
+        False, description="answer file downloads from S3 locations with a redirect to a presigned URL"
+    )
+    presigned_expiry_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
 
 
 class Settings(BaseSettings):

@@ -91,3 +91,16 @@ async def test_failed_logins_are_counted(app: Any, client: httpx.AsyncClient) ->
     response = await client.post("/auth/login", json={"email": "nobody@example.com", "password": "x"})
     assert response.status_code == 401
     assert failures() == before + 1
+
+
+async def test_input_postgresql_refuses_is_a_400(client: httpx.AsyncClient) -> None:
+    """A NUL character passes JSON validation but PostgreSQL cannot store it: a bad request, not a 500."""
+    from tests.support.users import sign_up_admin
+
+    admin = await sign_up_admin(client)
+    config = (await client.get("/system-config", headers=admin.headers)).json()
+    config["theme"]["customCss"] = "body {}\u0000"
+    response = await client.put("/system-config", headers=admin.headers, json=config)
+    assert response.status_code == 400
+    assert response.json() == {"message": "Invalid input"}
+    assert "x-correlation-id" in response.headers

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from albumen.kit.errors import AppError, TooManyRequests
@@ -49,7 +50,19 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"message": str(error.detail)}, status_code=error.status_code, headers=error.headers)
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """PostgreSQL refuses some input no validator catches (a NUL character in text or JSON, a number
+    out of a column's range): that is a bad request, not a server fault. Anything else stays a 500."""
+    assert isinstance(error, DBAPIError)
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", "") or "")
+    if sqlstate.startswith("22"):
+        log.info("database refused input", extra={"sqlstate": sqlstate, "path": request.url.path})
+        return error_response(400, "Invalid input")
+    raise error
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
