@@ -23,17 +23,23 @@ API_PREFIX = "/api"
 
 
 def _routers() -> list[object]:
+    from albumen.albums.endpoints import router as albums
     from albumen.api_keys.endpoints import router as api_keys
     from albumen.assets.endpoints import router as assets
     from albumen.authn.endpoints import router as authn
+    from albumen.downloads.endpoints import router as downloads
     from albumen.oauth.endpoints import router as oauth
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
+    from albumen.trash.endpoints import router as trash
     from albumen.users.admin_endpoints import router as users_admin
     from albumen.users.endpoints import router as users
 
-    return [authn, oauth, assets, api_keys, sessions, users, users_admin, system, health]
+    return [
+        authn, oauth, assets, albums, trash, downloads, api_keys, sessions, users, users_admin, system,
+        health,
+    ]  # fmt: skip
 
 
 def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:

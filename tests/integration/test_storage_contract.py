@@ -140,6 +140,15 @@ async def test_temporary_is_invisible_until_commit(backend: StorageBackend) -> N
     assert await read_all(backend, "photo.jpg") == b"new version"
 
 
+async def test_a_discarded_temporary_is_gone(backend: StorageBackend) -> None:
+    temporary = await backend.write_temporary(chunks_of(b"refused upload"))
+    await backend.discard(temporary.key)
+    await backend.discard(temporary.key)  # twice is fine: clean-up may be retried
+    with pytest.raises(ObjectNotFound):
+        await backend.commit(temporary.key, "photo.jpg")
+    assert await backend.delete_stale_temporaries(0) == 0
+
+
 async def test_a_failed_write_leaves_nothing(backend: StorageBackend) -> None:
     async def broken() -> AsyncIterator[bytes]:
         yield b"half of it"

@@ -1,24 +1,65 @@
-"""/assets."""
+"""/assets: upload, read, change, delete, and the files of an asset."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import BackgroundTasks, Depends, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import UUID4
 
 from albumen.assets.service import AssetService
-from albumen.http.deps import Auth, DbDep
+from albumen.container import Container
+from albumen.http.deps import Auth, ContainerDep, DbDep
+from albumen.http.files import serve_object
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.errors import NotFound
+from albumen.storage.layout import ASSET_FILE_KIND
+from albumen.system.config import load_config
+from albumen.system.repository import SystemMetadataRepository
 
 router = ImmichRouter()
 
+# Formats a browser shows as they are: a "fullsize" request for one of these is the original.
+WEB_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".bmp"}
 
-def asset_service(db: DbDep) -> AssetService:
-    return AssetService(db)
+
+def asset_service(db: DbDep, container: ContainerDep) -> AssetService:
+    return AssetService(db, container.storage)
 
 
 Service = Annotated[AssetService, Depends(asset_service)]
+
+
+def _presign_for(container: Container) -> timedelta | None:
+    settings = container.settings.storage
+    return timedelta(seconds=settings.presigned_expiry_seconds) if settings.presigned_downloads else None
+
+
+@router.operation("uploadAsset")
+async def upload_asset(request: Request, auth: Auth, service: Service) -> JSONResponse:
+    duplicate = await service.existing_upload(auth, request.headers.get("x-immich-checksum"))
+    if duplicate is not None:
+        return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit():
+        service.require_quota(auth, int(declared))
+    outcome = await service.upload(auth, request.stream(), request.headers.get("content-type"))
+    status = "created" if outcome.created else "duplicate"
+    return JSONResponse(
+        {"id": str(outcome.id), "status": status}, status_code=201 if outcome.created else 200
+    )
+
+
+@router.operation("checkBulkUpload")
+async def check_bulk_upload(
+    body: dto.AssetBulkUploadCheckDto, auth: Auth, service: Service
+) -> dto.AssetBulkUploadCheckResponseDto:
+    return await service.check_bulk_upload(auth, body)
 
 
 @router.operation("getAssetStatistics")
@@ -30,3 +71,150 @@ async def get_asset_statistics(
     visibility: dto.AssetVisibility | None = None,
 ) -> dto.AssetStatsResponseDto:
     return await service.statistics(auth, is_favorite=isFavorite, is_trashed=isTrashed, visibility=visibility)
+
+
+@router.operation("updateAssets")
+async def update_assets(body: dto.AssetBulkUpdateDto, auth: Auth, service: Service) -> None:
+    await service.update_many(auth, body)
+
+
+@router.operation("deleteAssets")
+async def delete_assets(
+    body: dto.AssetBulkDeleteDto, auth: Auth, service: Service, db: DbDep, container: ContainerDep,
+    background: BackgroundTasks,
+) -> None:  # fmt: skip
+    config = await load_config(SystemMetadataRepository(db), container.settings.config_file)
+    ids = [uuid.UUID(str(item.root)) for item in body.ids]
+    files = await service.delete(
+        auth, ids, force=bool(body.force), trash_enabled=bool(config["trash"]["enabled"])
+    )
+    # Background tasks run after the response, hence after the transaction committed.
+    background.add_task(service.remove_files, files)
+
+
+@router.operation("updateBulkAssetMetadata")
+async def update_bulk_asset_metadata(
+    body: dto.AssetMetadataBulkUpsertDto, auth: Auth, service: Service
+) -> list[dto.AssetMetadataBulkResponseDto]:
+    results = []
+    for item in body.items:
+        for saved in await service.update_metadata(auth, item.assetId, [(item.key, item.value)]):
+            results.append(
+                dto.AssetMetadataBulkResponseDto(
+                    assetId=item.assetId, key=saved.key, value=saved.value, updatedAt=saved.updatedAt
+                )
+            )
+    return results
+
+
+@router.operation("deleteBulkAssetMetadata")
+async def delete_bulk_asset_metadata(
+    body: dto.AssetMetadataBulkDeleteDto, auth: Auth, service: Service
+) -> None:
+    await service.delete_metadata(auth, [(item.assetId, item.key) for item in body.items])
+
+
+@router.operation("getAssetInfo")
+async def get_asset_info(id: UUID4, auth: Auth, service: Service) -> dto.AssetResponseDto:
+    return await service.get(auth, id)
+
+
+@router.operation("updateAsset")
+async def update_asset(
+    id: UUID4, body: dto.UpdateAssetDto, auth: Auth, service: Service
+) -> dto.AssetResponseDto:
+    return await service.update(auth, id, body)
+
+
+@router.operation("getAssetMetadata")
+async def get_asset_metadata(id: UUID4, auth: Auth, service: Service) -> list[dto.AssetMetadataResponseDto]:
+    return await service.metadata(auth, id)
+
+
+@router.operation("updateAssetMetadata")
+async def update_asset_metadata(
+    id: UUID4, body: dto.AssetMetadataUpsertDto, auth: Auth, service: Service
+) -> list[dto.AssetMetadataResponseDto]:
+    return await service.update_metadata(auth, id, [(item.key, item.value) for item in body.items])
+
+
+@router.operation("getAssetMetadataByKey")
+async def get_asset_metadata_by_key(
+    id: UUID4, key: str, auth: Auth, service: Service
+) -> dto.AssetMetadataResponseDto:
+    return await service.metadata_item(auth, id, key)
+
+
+@router.operation("deleteAssetMetadata")
+async def delete_asset_metadata(id: UUID4, key: str, auth: Auth, service: Service) -> None:
+    await service.delete_metadata(auth, [(id, key)])
+
+
+@router.operation("downloadAsset")
+async def download_asset(
+    id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep, edited: bool = False
+) -> Response:
+    await service.access.require(auth, "asset.download", [id])
+    asset = await service.repository.get(id)
+    if asset is None:
+        raise NotFound("Asset media not found")
+    # The name a browser saves: the original name's stem with the stored file's real extension.
+    name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(asset.original_path).suffix}"
+    await service.db.commit()  # nothing more to read: free the connection before streaming
+    return await serve_object(
+        request,
+        container.storage["originals"],
+        asset.original_path,
+        filename=name,
+        presign_for=_presign_for(container),
+    )
+
+
+@router.operation("viewAsset")
+async def view_asset(
+    id: UUID4,
+    request: Request,
+    auth: Auth,
+    service: Service,
+    container: ContainerDep,
+    size: dto.AssetMediaSize = dto.AssetMediaSize.thumbnail,
+    edited: bool = False,
+) -> Response:
+    await service.access.require(auth, "asset.view", [id])
+    asset = await service.repository.get(id)
+    if asset is None:
+        raise NotFound("Asset media not found")
+    query = f"?edited={str(edited).lower()}" if edited else ""
+    if size == dto.AssetMediaSize.original:
+        return RedirectResponse(f"{request.url.path.rsplit('/', 1)[0]}/original{query}", status_code=302)
+    stored = await service.repository.file(id, size.value, edited=edited)
+    if size == dto.AssetMediaSize.fullsize and stored is None:
+        if PurePosixPath(asset.original_path).suffix.lower() in WEB_FORMATS and not edited:
+            return RedirectResponse(f"{request.url.path.rsplit('/', 1)[0]}/original{query}", status_code=302)
+        return RedirectResponse(f"{request.url.path}?size=preview{query.replace('?', '&')}", status_code=302)
+    if stored is None:
+        raise NotFound("Asset media not found")
+    extension = PurePosixPath(stored.path).suffix
+    name = f"{PurePosixPath(asset.original_file_name).stem}_{size.value}{extension}"
+    await service.db.commit()
+    return await serve_object(
+        request, container.storage[ASSET_FILE_KIND[size.value]], stored.path, filename=name,
+        presign_for=_presign_for(container),
+    )  # fmt: skip
+
+
+@router.operation("playAssetVideo")
+async def play_asset_video(
+    id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep
+) -> Response:
+    await service.access.require(auth, "asset.view", [id])
+    asset = await service.repository.get(id)
+    if asset is None or asset.type != "VIDEO":
+        raise NotFound("Asset not found or asset is not a video")
+    encoded = await service.repository.file(id, "encoded_video")
+    await service.db.commit()
+    if encoded is not None:
+        storage, key = container.storage["encoded_video"], encoded.path
+    else:
+        storage, key = container.storage["originals"], asset.original_path
+    return await serve_object(request, storage, key, presign_for=_presign_for(container))

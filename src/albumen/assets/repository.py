@@ -1,14 +1,20 @@
-"""Asset queries. Each is scoped to the owner it is asked for."""
+"""Asset queries. Each is scoped to the owner it is asked for, or to ids access/ already checked."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.models import Asset, AssetExif, User
+from albumen.models import Asset, AssetAudit, AssetExif, AssetFile, AssetMetadata, AssetMetadataAudit, User
+from albumen.models.asset import ASSET_CHECKSUM_CONSTRAINT
 
 IMAGE = "IMAGE"
 VIDEO = "VIDEO"
@@ -35,9 +41,68 @@ class UserUsage:
     usage_videos: int
 
 
+@dataclass(frozen=True, slots=True)
+class ExistingUpload:
+    id: uuid.UUID
+    is_trashed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file some asset owns, by storage kind of its asset_file type (or "originals")."""
+
+    asset_file_type: str
+    key: str
+
+
+class DuplicateAsset(Exception):
+    pass
+
+
 class AssetRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def get(self, asset_id: uuid.UUID) -> Asset | None:
+        return await self.db.get(Asset, asset_id)
+
+    async def get_many(self, ids: Iterable[uuid.UUID]) -> Sequence[Asset]:
+        return (await self.db.scalars(select(Asset).where(Asset.id.in_(list(ids))))).all()
+
+    async def exif(self, asset_id: uuid.UUID) -> AssetExif | None:
+        return await self.db.get(AssetExif, asset_id)
+
+    async def files(self, asset_id: uuid.UUID) -> Sequence[AssetFile]:
+        return (await self.db.scalars(select(AssetFile).where(AssetFile.asset_id == asset_id))).all()
+
+    async def file(self, asset_id: uuid.UUID, file_type: str, *, edited: bool = False) -> AssetFile | None:
+        statement = select(AssetFile).where(
+            AssetFile.asset_id == asset_id, AssetFile.type == file_type, AssetFile.is_edited.is_(edited)
+        )
+        return await self.db.scalar(statement)
+
+    async def uploads_by_checksum(
+        self, owner_id: uuid.UUID, checksums: Sequence[bytes]
+    ) -> dict[bytes, ExistingUpload]:
+        """One query for a whole batch (the CLI sends 5,000 at a time); trashed assets count."""
+        if not checksums:
+            return {}
+        statement = select(Asset.checksum, Asset.id, Asset.deleted_at.is_not(None)).where(
+            Asset.owner_id == owner_id, Asset.library_id.is_(None), Asset.checksum.in_(set(checksums))
+        )
+        rows = (await self.db.execute(statement)).all()
+        return {checksum: ExistingUpload(asset_id, trashed) for checksum, asset_id, trashed in rows}
+
+    async def random(self, owner_ids: Sequence[uuid.UUID], count: int) -> Sequence[Asset]:
+        statement = (
+            select(Asset)
+            .where(Asset.owner_id.in_(owner_ids), Asset.deleted_at.is_(None), Asset.visibility == "timeline")
+            .order_by(func.random())
+            .limit(count)
+        )
+        return (await self.db.scalars(statement)).all()
 
     async def count_by_type(
         self,
@@ -83,3 +148,139 @@ class AssetRepository:
         )
         rows = (await self.db.execute(statement)).all()
         return [UserUsage(*row) for row in rows]
+
+    # --- writes ------------------------------------------------------------------------------
+
+    async def create_upload(self, asset: Asset, file_size: int) -> Asset:
+        """Inserts the asset and its first EXIF row. Raises DuplicateAsset when the owner already
+        has this checksum (a concurrent upload of the same file won the race)."""
+        try:
+            async with self.db.begin_nested():
+                self.db.add(asset)
+                await self.db.flush()
+        except IntegrityError as error:
+            if ASSET_CHECKSUM_CONSTRAINT in str(error.orig):
+                raise DuplicateAsset from None
+            raise
+        self.db.add(AssetExif(asset_id=asset.id, file_size_in_byte=file_size))
+        return asset
+
+    async def add_file(self, asset_id: uuid.UUID, file_type: str, key: str) -> None:
+        statement = insert(AssetFile).values(asset_id=asset_id, type=file_type, path=key, is_edited=False)
+        await self.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[AssetFile.asset_id, AssetFile.type, AssetFile.is_edited], set_={"path": key}
+            )
+        )
+
+    async def add_usage(self, user_id: uuid.UUID, delta: int) -> None:
+        if delta:
+            await self.db.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(quota_usage_in_bytes=func.greatest(User.quota_usage_in_bytes + delta, 0))
+            )
+
+    async def update(self, ids: Sequence[uuid.UUID], **values: Any) -> None:
+        if ids and values:
+            await self.db.execute(update(Asset).where(Asset.id.in_(ids)).values(**values))
+
+    async def update_exif(
+        self, ids: Sequence[uuid.UUID], values: dict[str, Any], locked: Sequence[str]
+    ) -> None:
+        """Hand edits win over later metadata extraction: their columns are recorded as locked."""
+        rows = await self.db.scalars(select(AssetExif).where(AssetExif.asset_id.in_(ids)))
+        existing = {row.asset_id: row for row in rows.all()}
+        for asset_id in ids:
+            row = existing.get(asset_id)
+            if row is None:
+                row = AssetExif(asset_id=asset_id)
+                self.db.add(row)
+            for column, value in values.items():
+                setattr(row, column, value)
+            row.locked_properties = sorted(set(row.locked_properties or ()) | set(locked))
+        await self.db.flush()
+
+    async def trash(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
+        await self.update(ids, deleted_at=now, status="trashed")
+
+    async def restore(self, ids: Sequence[uuid.UUID]) -> None:
+        await self.update(ids, deleted_at=None, status="active")
+
+    async def trashed_ids(self, owner_id: uuid.UUID, before: datetime | None = None) -> list[uuid.UUID]:
+        statement = select(Asset.id).where(Asset.owner_id == owner_id, Asset.status == "trashed")
+        if before is not None:
+            statement = statement.where(Asset.deleted_at < before)
+        return list((await self.db.scalars(statement)).all())
+
+    async def expired_trash(self, before: datetime, limit: int) -> list[uuid.UUID]:
+        statement = (
+            select(Asset.id)
+            .where(Asset.status == "trashed", Asset.deleted_at < before)
+            .order_by(Asset.deleted_at)
+            .limit(limit)
+        )
+        return list((await self.db.scalars(statement)).all())
+
+    async def stored_files(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
+        originals = select(Asset.original_path).where(Asset.id.in_(ids), Asset.is_external.is_(False))
+        found = [StoredFile("original", key) for key in (await self.db.scalars(originals)).all()]
+        derived = select(AssetFile.type, AssetFile.path).where(AssetFile.asset_id.in_(ids))
+        found += [StoredFile(kind, key) for kind, key in (await self.db.execute(derived)).all()]
+        return found
+
+    async def delete_for_good(self, ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, int]]:
+        """Removes the rows (files follow once this commits), records them for the sync stream, and
+        returns (owner, bytes) to take off each owner's quota usage."""
+        if not ids:
+            return []
+        sizes = (
+            select(Asset.owner_id, func.coalesce(func.sum(AssetExif.file_size_in_byte), 0))
+            .outerjoin(AssetExif, AssetExif.asset_id == Asset.id)
+            .where(Asset.id.in_(ids), Asset.library_id.is_(None))
+            .group_by(Asset.owner_id)
+        )
+        freed = [(owner, int(total or 0)) for owner, total in (await self.db.execute(sizes)).all()]
+        # Motion parts of deleted stills go with them (Immich deletes the hidden video too).
+        await self.db.execute(
+            update(Asset).where(Asset.live_photo_video_id.in_(ids)).values(live_photo_video_id=None)
+        )
+        rows = (
+            await self.db.execute(delete(Asset).where(Asset.id.in_(ids)).returning(Asset.id, Asset.owner_id))
+        ).all()
+        if rows:
+            await self.db.execute(
+                insert(AssetAudit),
+                [{"asset_id": asset_id, "owner_id": owner_id} for asset_id, owner_id in rows],
+            )
+        return freed
+
+    # --- metadata (key/value) ----------------------------------------------------------------
+
+    async def metadata(self, asset_id: uuid.UUID, key: str | None = None) -> Sequence[AssetMetadata]:
+        statement = (
+            select(AssetMetadata).where(AssetMetadata.asset_id == asset_id).order_by(AssetMetadata.key)
+        )
+        if key is not None:
+            statement = statement.where(AssetMetadata.key == key)
+        return (await self.db.scalars(statement)).all()
+
+    async def upsert_metadata(self, asset_id: uuid.UUID, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        for key, value in items:
+            statement = insert(AssetMetadata).values(asset_id=asset_id, key=key, value=value)
+            await self.db.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[AssetMetadata.asset_id, AssetMetadata.key],
+                    set_={"value": value, "updated_at": func.now()},
+                )
+            )
+
+    async def delete_metadata(self, pairs: Sequence[tuple[uuid.UUID, str]]) -> None:
+        for asset_id, key in pairs:
+            result = await self.db.execute(
+                delete(AssetMetadata)
+                .where(AssetMetadata.asset_id == asset_id, AssetMetadata.key == key)
+                .returning(AssetMetadata.key)
+            )
+            if result.first() is not None:
+                self.db.add(AssetMetadataAudit(asset_id=asset_id, key=key))

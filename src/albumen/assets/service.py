@@ -1,17 +1,243 @@
-"""Asset use cases (statistics for now; upload, edit and delete arrive with the assets capability)."""
+"""Asset use cases: upload (streamed, deduplicated), read, change, trash and delete.
+
+Files and rows move in an order that never loses a byte: an upload commits its file before the row
+that points at it (a crash leaves an unreferenced file for the orphan sweep, never a row without a
+file); a delete removes rows first and files only after the transaction commits.
+"""
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+import structlog
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.assets.repository import AssetRepository
+from albumen.access.service import AccessService
+from albumen.assets.repository import AssetRepository, DuplicateAsset, StoredFile
+from albumen.assets.schemas import asset_response, parse_checksum, parse_duration, parse_uuid, unique_ids
 from albumen.authn.schemas import AuthContext
+from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
+from albumen.kit.errors import BadRequest
+from albumen.media import types as media_types
+from albumen.models import Asset
+from albumen.storage.base import StorageBackend, WriteResult
+from albumen.storage.layout import ASSET_FILE_KIND, sidecar_key, upload_key
+
+log = structlog.get_logger("albumen.assets")
+
+ASSET_FIELD = "assetData"
+SIDECAR_FIELD = "sidecarData"
+_DATE = TypeAdapter(AwareDatetime)
+_VISIBILITIES = {v.value for v in dto.AssetVisibility}
+_MAX_METADATA_ITEMS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutcome:
+    id: uuid.UUID
+    created: bool
+
+
+@dataclass
+class _Staged:
+    """Temporaries of one upload, committed or discarded together."""
+
+    originals: StorageBackend
+    asset: WriteResult | None = None
+    sidecar: WriteResult | None = None
+    committed: list[str] = field(default_factory=list)
+
+    async def discard(self) -> None:
+        for staged in (self.asset, self.sidecar):
+            if staged is not None:
+                await self.originals.discard(staged.key)
+        for key in self.committed:
+            await self.originals.delete(key)
 
 
 class AssetService:
-    def __init__(self, db: AsyncSession) -> None:
-        self.assets = AssetRepository(db)
+    def __init__(self, db: AsyncSession, storage: Mapping[str, StorageBackend]) -> None:
+        self.db = db
+        self.storage = storage
+        self.repository = AssetRepository(db)
+        self.access = AccessService(db)
+
+    # --- upload ------------------------------------------------------------------------------
+
+    async def existing_upload(self, auth: AuthContext, checksum_header: str | None) -> uuid.UUID | None:
+        """`x-immich-checksum`: the duplicate answer before a byte of the body is read."""
+        checksum = parse_checksum(checksum_header) if checksum_header else None
+        if checksum is None:
+            return None
+        found = await self.repository.uploads_by_checksum(auth.user.id, [checksum])
+        return found[checksum].id if checksum in found else None
+
+    @staticmethod
+    def require_quota(auth: AuthContext, size: int) -> None:
+        quota = auth.user.quota_size_in_bytes
+        if quota is not None and quota >= 0 and auth.user.quota_usage_in_bytes + size > quota:
+            raise BadRequest("Quota has been exceeded!")
+
+    async def upload(
+        self, auth: AuthContext, body: AsyncIterator[bytes], content_type: str | None
+    ) -> UploadOutcome:
+        originals = self.storage["originals"]
+        staged = _Staged(originals)
+
+        async def write(name: str, _filename: str, chunks: Any) -> WriteResult:
+            if name not in (ASSET_FIELD, SIDECAR_FIELD):
+                raise BadRequest(f"Unexpected field {name}")
+            return await originals.write_temporary(chunks)
+
+        async def discard(result: WriteResult) -> None:
+            await originals.discard(result.key)
+
+        # Hand the database connection back while the body streams: a big video can take hours.
+        await self.db.commit()
+        form: Form[WriteResult] = await read_form(body, content_type, write, discard)
+        try:
+            asset_part = _single(form, ASSET_FIELD, required=True)
+            assert asset_part is not None
+            staged.asset = asset_part[1]
+            sidecar = _single(form, SIDECAR_FIELD, required=False)
+            staged.sidecar = sidecar[1] if sidecar else None
+            return await self._store_upload(auth, form, staged, sidecar[0] if sidecar else None)
+        except BaseException:
+            await staged.discard()
+            raise
+
+    async def _store_upload(
+        self, auth: AuthContext, form: Form[WriteResult], staged: _Staged, sidecar_name: str | None
+    ) -> UploadOutcome:
+        assert staged.asset is not None
+        fields = form.fields
+        part_name = form.files[ASSET_FIELD][0][0]
+        filename = _clean_name(fields.get("filename") or part_name)
+        extension = media_types.extension(filename)
+        if extension not in media_types.IMAGE and extension not in media_types.VIDEO:
+            raise BadRequest(f"Unsupported file type {filename}")
+        if sidecar_name is not None and media_types.extension(sidecar_name) not in media_types.SIDECAR:
+            raise BadRequest(f"Unsupported file type {sidecar_name}")
+        if staged.asset.size == 0:
+            raise BadRequest("File is empty")
+        created_at = _date(fields, "fileCreatedAt")
+        modified_at = _date(fields, "fileModifiedAt")
+        visibility = fields.get("visibility") or "timeline"
+        if visibility not in _VISIBILITIES:
+            raise BadRequest(f"visibility must be one of: {', '.join(sorted(_VISIBILITIES))}")
+        is_favorite = _boolean(fields, "isFavorite")
+        metadata = _metadata(fields.get("metadata"))
+        live_photo_video_id = (
+            parse_uuid(fields["livePhotoVideoId"], "livePhotoVideoId")
+            if fields.get("livePhotoVideoId")
+            else None
+        )
+        self.require_quota(auth, staged.asset.size)
+
+        existing = await self.repository.uploads_by_checksum(auth.user.id, [staged.asset.sha1])
+        if staged.asset.sha1 in existing:
+            await staged.discard()
+            return UploadOutcome(existing[staged.asset.sha1].id, created=False)
+        if live_photo_video_id is not None:
+            await self._link_motion_part(auth, live_photo_video_id)
+
+        file_id = uuid.uuid4()
+        key = upload_key(auth.user.id, file_id, extension.lstrip("."))
+        await staged.originals.commit(staged.asset.key, key)
+        staged.committed.append(key)
+        staged.asset = None
+        if staged.sidecar is not None:
+            await staged.originals.commit(staged.sidecar.key, sidecar_key(key))
+            staged.committed.append(sidecar_key(key))
+            staged.sidecar = None
+
+        asset = Asset(
+            owner_id=auth.user.id,
+            type="VIDEO" if extension in media_types.VIDEO else "IMAGE",
+            original_path=key,
+            original_file_name=filename,
+            file_created_at=created_at,
+            file_modified_at=modified_at,
+            local_date_time=created_at,
+            checksum=form.files[ASSET_FIELD][0][1].sha1,
+            checksum_algorithm="sha1",
+            is_favorite=is_favorite,
+            duration=parse_duration(fields.get("duration")),
+            visibility=visibility,
+            live_photo_video_id=live_photo_video_id,
+        )
+        size = form.files[ASSET_FIELD][0][1].size
+        try:
+            await self.repository.create_upload(asset, size)
+        except DuplicateAsset:
+            await staged.discard()
+            again = await self.repository.uploads_by_checksum(auth.user.id, [asset.checksum])
+            return UploadOutcome(again[asset.checksum].id, created=False)
+        if metadata:
+            await self.repository.upsert_metadata(asset.id, metadata)
+        if sidecar_name is not None:
+            await self.repository.add_file(asset.id, "sidecar", sidecar_key(key))
+        await self.repository.add_usage(auth.user.id, size)
+        log.info("asset uploaded", asset_id=str(asset.id), size=size, type=asset.type)
+        return UploadOutcome(asset.id, created=True)
+
+    async def _link_motion_part(self, auth: AuthContext, video_id: uuid.UUID) -> None:
+        video = await self.repository.get(video_id)
+        if video is None:
+            raise BadRequest("Live photo video not found")
+        if video.type != "VIDEO":
+            raise BadRequest("Live photo video must be a video")
+        if video.owner_id != auth.user.id:
+            raise BadRequest("Live photo video does not belong to the user")
+        if video.visibility == "timeline":
+            await self.repository.update([video.id], visibility="hidden")
+
+    async def check_bulk_upload(
+        self, auth: AuthContext, body: dto.AssetBulkUploadCheckDto
+    ) -> dto.AssetBulkUploadCheckResponseDto:
+        parsed = [(item.id, parse_checksum(item.checksum)) for item in body.assets]
+        found = await self.repository.uploads_by_checksum(
+            auth.user.id, [checksum for _, checksum in parsed if checksum is not None]
+        )
+        results = []
+        for client_id, checksum in parsed:
+            existing = found.get(checksum) if checksum is not None else None
+            if existing is None:
+                results.append(
+                    dto.AssetBulkUploadCheckResult(id=client_id, action=dto.AssetUploadAction.accept)
+                )
+            else:
+                results.append(
+                    dto.AssetBulkUploadCheckResult(
+                        id=client_id,
+                        action=dto.AssetUploadAction.reject,
+                        reason=dto.AssetRejectReason.duplicate,
+                        assetId=existing.id,
+                        isTrashed=existing.is_trashed,
+                    )
+                )
+        return dto.AssetBulkUploadCheckResponseDto(results=results)
+
+    # --- read --------------------------------------------------------------------------------
+
+    async def get(self, auth: AuthContext, asset_id: uuid.UUID) -> dto.AssetResponseDto:
+        await self.access.require(auth, "asset.read", [asset_id])
+        asset = await self._load(asset_id)
+        return asset_response(asset, await self.repository.exif(asset_id))
+
+    async def _load(self, asset_id: uuid.UUID) -> Asset:
+        asset = await self.repository.get(asset_id)
+        if asset is None:  # access said yes a moment ago; deleted since
+            raise BadRequest("Asset not found")
+        return asset
 
     async def statistics(
         self,
@@ -21,10 +247,237 @@ class AssetService:
         is_trashed: bool | None,
         visibility: dto.AssetVisibility | None,
     ) -> dto.AssetStatsResponseDto:
-        counts = await self.assets.count_by_type(
+        counts = await self.repository.count_by_type(
             auth.user.id,
             is_favorite=is_favorite,
             is_trashed=is_trashed,
-            visibility=visibility.value if visibility else None,
+            visibility=visibility.value if visibility is not None else None,
         )
         return dto.AssetStatsResponseDto(images=counts.images, videos=counts.videos, total=counts.total)
+
+    # --- change ------------------------------------------------------------------------------
+
+    async def update(
+        self, auth: AuthContext, asset_id: uuid.UUID, body: dto.UpdateAssetDto
+    ) -> dto.AssetResponseDto:
+        await self.access.require(auth, "asset.update", [asset_id])
+        changes = body.model_dump(exclude_unset=True)
+        if "livePhotoVideoId" in changes:
+            video_id = changes.pop("livePhotoVideoId")
+            if video_id is None:
+                await self._unlink_motion_part(asset_id)
+            else:
+                await self.access.require(auth, "asset.update", [video_id])
+                await self._link_motion_part(auth, video_id)
+                await self.repository.update([asset_id], live_photo_video_id=video_id)
+        await self._apply(auth, [asset_id], changes)
+        return await self.get(auth, asset_id)
+
+    async def update_many(self, auth: AuthContext, body: dto.AssetBulkUpdateDto) -> None:
+        ids = unique_ids([uuid.UUID(str(item.root if hasattr(item, "root") else item)) for item in body.ids])
+        await self.access.require(auth, "asset.update", ids)
+        changes = body.model_dump(exclude_unset=True, exclude={"ids"})
+        relative = changes.pop("dateTimeRelative", None)
+        if relative is not None and "dateTimeOriginal" not in changes:
+            await self._shift_dates(ids, int(relative))
+        await self._apply(auth, ids, changes)
+
+    async def _apply(self, auth: AuthContext, ids: list[uuid.UUID], changes: dict[str, Any]) -> None:
+        asset_values: dict[str, Any] = {}
+        exif_values: dict[str, Any] = {}
+        if changes.get("isFavorite") is not None:
+            asset_values["is_favorite"] = changes["isFavorite"]
+        if changes.get("visibility") is not None:
+            visibility = changes["visibility"]
+            asset_values["visibility"] = getattr(visibility, "value", visibility)
+        if "duplicateId" in changes:
+            duplicate = changes["duplicateId"]
+            asset_values["duplicate_id"] = uuid.UUID(duplicate) if duplicate else None
+        if changes.get("description") is not None:
+            exif_values["description"] = changes["description"]
+        if "rating" in changes:
+            exif_values["rating"] = changes["rating"]
+        if changes.get("latitude") is not None and changes.get("longitude") is not None:
+            exif_values["latitude"] = changes["latitude"]
+            exif_values["longitude"] = changes["longitude"]
+        if changes.get("dateTimeOriginal"):
+            moment = _parse_any_date(changes["dateTimeOriginal"])
+            exif_values["date_time_original"] = moment
+            if changes.get("timeZone"):
+                exif_values["time_zone"] = changes["timeZone"]
+            asset_values["file_created_at"] = moment
+            asset_values["local_date_time"] = moment.replace(tzinfo=UTC) + (moment.utcoffset() or timedelta())
+        await self.repository.update(ids, **asset_values)
+        if exif_values:
+            locked = [_LOCKABLE[name] for name in exif_values if name in _LOCKABLE]
+            await self.repository.update_exif(ids, exif_values, locked)
+
+    async def _shift_dates(self, ids: list[uuid.UUID], minutes: int) -> None:
+        for asset in await self.repository.get_many(ids):
+            shift = timedelta(minutes=minutes)
+            await self.repository.update(
+                [asset.id],
+                file_created_at=asset.file_created_at + shift,
+                local_date_time=asset.local_date_time + shift,
+            )
+
+    async def _unlink_motion_part(self, asset_id: uuid.UUID) -> None:
+        asset = await self._load(asset_id)
+        if asset.live_photo_video_id is not None:
+            await self.repository.update([asset.live_photo_video_id], visibility="timeline")
+            await self.repository.update([asset_id], live_photo_video_id=None)
+
+    # --- metadata ----------------------------------------------------------------------------
+
+    async def metadata(self, auth: AuthContext, asset_id: uuid.UUID) -> list[dto.AssetMetadataResponseDto]:
+        await self.access.require(auth, "asset.read", [asset_id])
+        return [_metadata_response(item) for item in await self.repository.metadata(asset_id)]
+
+    async def metadata_item(
+        self, auth: AuthContext, asset_id: uuid.UUID, key: str
+    ) -> dto.AssetMetadataResponseDto:
+        await self.access.require(auth, "asset.read", [asset_id])
+        items = await self.repository.metadata(asset_id, key)
+        if not items:
+            raise BadRequest(f"Asset metadata {key} not found")
+        return _metadata_response(items[0])
+
+    async def update_metadata(
+        self, auth: AuthContext, asset_id: uuid.UUID, items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[dto.AssetMetadataResponseDto]:
+        await self.access.require(auth, "asset.update", [asset_id])
+        await self.repository.upsert_metadata(asset_id, items)
+        return [
+            _metadata_response(item)
+            for item in await self.repository.metadata(asset_id)
+            if item.key in dict(items)
+        ]
+
+    async def delete_metadata(self, auth: AuthContext, pairs: Sequence[tuple[uuid.UUID, str]]) -> None:
+        await self.access.require(auth, "asset.update", {asset_id for asset_id, _ in pairs})
+        await self.repository.delete_metadata(pairs)
+
+    # --- trash and delete --------------------------------------------------------------------
+
+    async def delete(
+        self, auth: AuthContext, ids: Sequence[uuid.UUID], *, force: bool, trash_enabled: bool
+    ) -> list[StoredFile]:
+        """Trash, or delete for good (force, or trash disabled). Returns the files to remove once the
+        transaction has committed."""
+        wanted = unique_ids(ids)
+        await self.access.require(auth, "asset.delete", wanted)
+        if force or not trash_enabled:
+            return await self.purge(wanted)
+        await self.repository.trash(wanted, datetime.now(UTC))
+        return []
+
+    async def restore(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> int:
+        wanted = unique_ids(ids)
+        await self.access.require(auth, "asset.delete", wanted)
+        await self.repository.restore(wanted)
+        return len(wanted)
+
+    async def restore_trash(self, auth: AuthContext) -> int:
+        ids = await self.repository.trashed_ids(auth.user.id)
+        await self.repository.restore(ids)
+        return len(ids)
+
+    async def empty_trash(self, auth: AuthContext) -> tuple[int, list[StoredFile]]:
+        ids = await self.repository.trashed_ids(auth.user.id)
+        return len(ids), await self.purge(ids)
+
+    async def purge(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
+        """Rows go now; the returned files go after commit (`remove_files`)."""
+        files = await self.repository.stored_files(ids)
+        for owner_id, size in await self.repository.delete_for_good(ids):
+            await self.repository.add_usage(owner_id, -size)
+        return files
+
+    async def remove_files(self, files: Sequence[StoredFile]) -> None:
+        for stored in files:
+            backend = self.storage[ASSET_FILE_KIND.get(stored.asset_file_type, "originals")]
+            try:
+                await backend.delete(stored.key)
+            except Exception as error:  # a file left behind is swept later; the rows are gone already
+                log.warning("could not delete file", key=stored.key, error=str(error))
+
+
+_LOCKABLE = {
+    "description": "description",
+    "rating": "rating",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "date_time_original": "dateTimeOriginal",
+    "time_zone": "timeZone",
+}
+
+
+def _single(form: Form[WriteResult], name: str, *, required: bool) -> tuple[str, WriteResult] | None:
+    parts = form.files.get(name, [])
+    if len(parts) > 1:
+        raise BadRequest(f"Too many files in field {name}")
+    if not parts:
+        if required:
+            raise BadRequest(f"Field(s) {name} should not be empty")
+        return None
+    return parts[0]
+
+
+def _clean_name(name: str) -> str:
+    """Only the last path component of a client's file name is kept (`../../etc/passwd` → `passwd`)."""
+    return PurePosixPath(name.replace("\\", "/")).name.strip() or "file"
+
+
+def _date(fields: Mapping[str, str], name: str) -> datetime:
+    value = fields.get(name)
+    if not value:
+        raise BadRequest(f"{name} must be a Date instance")
+    try:
+        return _DATE.validate_python(value)
+    except ValidationError:
+        try:
+            naive = datetime.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(f"{name} must be a Date instance") from None
+        return naive if naive.tzinfo else naive.replace(tzinfo=UTC)
+
+
+def _parse_any_date(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("dateTimeOriginal must be an ISO 8601 date") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _boolean(fields: Mapping[str, str], name: str) -> bool:
+    value = (fields.get(name) or "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise BadRequest(f"{name} must be a boolean value")
+    return value in ("true", "1")
+
+
+def _metadata(raw: str | None) -> list[tuple[str, dict[str, Any]]]:
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise BadRequest("metadata must be a JSON array of {key, value}") from None
+    if not isinstance(items, list) or len(items) > _MAX_METADATA_ITEMS:
+        raise BadRequest("metadata must be a JSON array of {key, value}")
+    parsed = []
+    for item in items:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("key"), str)
+            or not item["key"]
+            or not isinstance(item.get("value"), dict)
+        ):
+            raise BadRequest("metadata must be a JSON array of {key, value}")
+        parsed.append((item["key"], item["value"]))
+    return parsed
+
+
+def _metadata_response(item: Any) -> dto.AssetMetadataResponseDto:
+    return dto.AssetMetadataResponseDto(key=item.key, value=item.value, updatedAt=item.updated_at)

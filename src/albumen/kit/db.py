@@ -30,9 +30,18 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """Commits when the block ends normally, rolls back on any error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """Commits when the block ends normally, rolls back on any error.
+
+        A service may commit early to hand the connection back while it waits on something slow (an
+        upload streaming for an hour); the session begins a new transaction on its next query.
+        """
+        async with self.sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -83,6 +83,10 @@ class LocalStorage:
         except FileNotFoundError:
             raise ObjectNotFound(temporary_key) from None
 
+    async def discard(self, temporary_key: str) -> None:
+        path = self._temporary_path(temporary_key)
+        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         self._path(key)  # refuse a bad key before reading any bytes
         temporary = await self.write_temporary(chunks)
@@ -129,6 +133,27 @@ class LocalStorage:
         except ObjectNotFound:
             return False
         return True
+
+    async def rename(self, key: str, new_key: str) -> None:
+        """Moves a committed object to another key of this folder in one atomic step, replacing what
+        was there. Raises ObjectNotFound, or OSError(EXDEV) when the two keys lie on different file
+        systems (a mount inside the root), where the caller must copy instead."""
+        source = self._path(key)
+        target = self._path(new_key)
+
+        def move() -> None:
+            if not source.is_file():
+                raise FileNotFoundError(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            _fsync_dir(target.parent)
+            if source.parent != target.parent:
+                _fsync_dir(source.parent)
+
+        try:
+            await anyio.to_thread.run_sync(move)
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
 
     async def delete(self, key: str) -> bool:
         path = self._path(key)

@@ -42,6 +42,9 @@ class MemoryStorage:
             raise ObjectNotFound(temporary_key) from None
         self._objects[key] = _Stored(stored.data, datetime.now(UTC), stored.created)
 
+    async def discard(self, temporary_key: str) -> None:
+        self._temporaries.pop(temporary_key, None)
+
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         check_key(key)
         temporary = await self.write_temporary(chunks)

@@ -98,6 +98,12 @@ class S3Storage:
             raise ObjectNotFound(temporary_key) from None
         await self._delete_path(self.prefix + temporary_key)
 
+    async def discard(self, temporary_key: str) -> None:
+        check_key(temporary_key)
+        if not temporary_key.startswith(TEMP_PREFIX):
+            raise InvalidKey(f"{temporary_key!r} is not a temporary key")
+        await self._delete_path(self.prefix + temporary_key)
+
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         self._path(key)
         temporary = await self.write_temporary(chunks)
