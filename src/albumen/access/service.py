@@ -76,9 +76,10 @@ CHECKS: dict[str, Check] = {
     "asset.upload": _own_assets,
     "album.read": _ALBUM_MEMBER,
     "album.download": _ALBUM_MEMBER,
-    "album.update": _ALBUM_OWNER,
+    # Immich v3.1.0 lets editors rename the album and manage its members, not delete it.
+    "album.update": _ALBUM_EDITOR,
     "album.delete": _ALBUM_OWNER,
-    "album.share": _ALBUM_OWNER,
+    "album.share": _ALBUM_EDITOR,
     "album.addAsset": _ALBUM_EDITOR,
     "album.removeAsset": _ALBUM_EDITOR,
     "authDevice.delete": _own_sessions,
@@ -89,6 +90,9 @@ CHECKS: dict[str, Check] = {
     "apiKey.read": _own_api_keys,
     "apiKey.update": _own_api_keys,
     "apiKey.delete": _own_api_keys,
+    # Immich's names for adding and removing album assets (its messages quote them).
+    "albumAsset.create": _ALBUM_EDITOR,
+    "albumAsset.delete": _ALBUM_EDITOR,
 }
 
 
