@@ -59,6 +59,22 @@ async def test_invalid_update_is_refused_and_nothing_changes(client: httpx.Async
     ] == "required"
 
 
+async def test_a_storage_template_that_cannot_render_is_refused(client: httpx.AsyncClient) -> None:
+    admin = await sign_up_admin(client)
+    config = (await client.get("/system-config", headers=admin.headers)).json()
+    for template in ("{{y}}/{{nope}}/{{filename}}", "../../{{filename}}", "{{#each album}}{{/each}}"):
+        config["storageTemplate"]["template"] = template
+        response = await client.put("/system-config", headers=admin.headers, json=config)
+        assert response.status_code == 400, template
+        assert response.json()["message"].startswith("Invalid storage template"), response.text
+    config["storageTemplate"] = {
+        "enabled": True,
+        "hashVerificationEnabled": True,
+        "template": "{{album}}/{{filename}}",
+    }
+    assert (await client.put("/system-config", headers=admin.headers, json=config)).status_code == 200
+
+
 async def test_only_admins_read_or_change_it(client: httpx.AsyncClient) -> None:
     admin = await sign_up_admin(client)
     bob = await create_user(client, admin, "bob@example.com")

@@ -13,7 +13,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.models import Asset, AssetAudit, AssetExif, AssetFile, AssetMetadata, AssetMetadataAudit, User
+from albumen.models import (
+    Album,
+    AlbumAsset,
+    AlbumAssetAudit,
+    Asset,
+    AssetAudit,
+    AssetExif,
+    AssetFile,
+    AssetMetadata,
+    AssetMetadataAudit,
+    User,
+)
 from albumen.models.asset import ASSET_CHECKSUM_CONSTRAINT
 
 IMAGE = "IMAGE"
@@ -229,6 +240,12 @@ class AssetRepository:
         found += [StoredFile(kind, key) for kind, key in (await self.db.execute(derived)).all()]
         return found
 
+    async def motion_parts(self, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        statement = select(Asset.live_photo_video_id).where(
+            Asset.id.in_(ids), Asset.live_photo_video_id.is_not(None)
+        )
+        return [motion for motion in (await self.db.scalars(statement)).all() if motion is not None]
+
     async def delete_for_good(self, ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, int]]:
         """Removes the rows (files follow once this commits), records them for the sync stream, and
         returns (owner, bytes) to take off each owner's quota usage."""
@@ -241,9 +258,18 @@ class AssetRepository:
             .group_by(Asset.owner_id)
         )
         freed = [(owner, int(total or 0)) for owner, total in (await self.db.execute(sizes)).all()]
-        # Motion parts of deleted stills go with them (Immich deletes the hidden video too).
+        # A still whose motion part goes away stays a plain photo.
         await self.db.execute(
             update(Asset).where(Asset.live_photo_video_id.in_(ids)).values(live_photo_video_id=None)
+        )
+        # Albums that keep existing lose these assets: the sync stream replays that from album_asset_audit.
+        await self.db.execute(
+            insert(AlbumAssetAudit).from_select(
+                ["album_id", "asset_id"],
+                select(AlbumAsset.album_id, AlbumAsset.asset_id)
+                .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
+                .where(AlbumAsset.asset_id.in_(ids)),
+            )
         )
         rows = (
             await self.db.execute(delete(Asset).where(Asset.id.in_(ids)).returning(Asset.id, Asset.owner_id))

@@ -47,7 +47,7 @@ class UploadOutcome:
 
 
 @dataclass
-class _Staged:
+class Staged:
     """Temporaries of one upload, committed or discarded together."""
 
     originals: StorageBackend
@@ -56,10 +56,13 @@ class _Staged:
     committed: list[str] = field(default_factory=list)
 
     async def discard(self) -> None:
-        for staged in (self.asset, self.sidecar):
-            if staged is not None:
-                await self.originals.discard(staged.key)
-        for key in self.committed:
+        """Idempotent: a second call finds nothing left to remove."""
+        temporaries = [staged.key for staged in (self.asset, self.sidecar) if staged is not None]
+        committed, self.committed = self.committed, []
+        self.asset = self.sidecar = None
+        for key in temporaries:
+            await self.originals.discard(key)
+        for key in committed:
             await self.originals.delete(key)
 
 
@@ -90,7 +93,7 @@ class AssetService:
         self, auth: AuthContext, body: AsyncIterator[bytes], content_type: str | None
     ) -> UploadOutcome:
         originals = self.storage["originals"]
-        staged = _Staged(originals)
+        staged = Staged(originals)
 
         async def write(name: str, _filename: str, chunks: Any) -> WriteResult:
             if name not in (ASSET_FIELD, SIDECAR_FIELD):
@@ -109,24 +112,47 @@ class AssetService:
             staged.asset = asset_part[1]
             sidecar = _single(form, SIDECAR_FIELD, required=False)
             staged.sidecar = sidecar[1] if sidecar else None
-            return await self._store_upload(auth, form, staged, sidecar[0] if sidecar else None)
+            part_name = form.files[ASSET_FIELD][0][0]
+            return await self.store_upload(
+                auth, form.fields, part_name, staged, sidecar[0] if sidecar else None
+            )
+        except BaseException:
+            await staged.discard()
+            raise
+
+    async def store_upload(
+        self,
+        auth: AuthContext,
+        fields: Mapping[str, str],
+        part_name: str,
+        staged: Staged,
+        sidecar_name: str | None,
+    ) -> UploadOutcome:
+        """Validates an upload whose bytes sit in temporaries, then commits file and row (or discards
+        both). Shared by the plain multipart upload and the resumable one."""
+        try:
+            return await self._store_upload(auth, fields, part_name, staged, sidecar_name)
         except BaseException:
             await staged.discard()
             raise
 
     async def _store_upload(
-        self, auth: AuthContext, form: Form[WriteResult], staged: _Staged, sidecar_name: str | None
+        self,
+        auth: AuthContext,
+        fields: Mapping[str, str],
+        part_name: str,
+        staged: Staged,
+        sidecar_name: str | None,
     ) -> UploadOutcome:
         assert staged.asset is not None
-        fields = form.fields
-        part_name = form.files[ASSET_FIELD][0][0]
+        written = staged.asset
         filename = _clean_name(fields.get("filename") or part_name)
         extension = media_types.extension(filename)
         if extension not in media_types.IMAGE and extension not in media_types.VIDEO:
             raise BadRequest(f"Unsupported file type {filename}")
         if sidecar_name is not None and media_types.extension(sidecar_name) not in media_types.SIDECAR:
             raise BadRequest(f"Unsupported file type {sidecar_name}")
-        if staged.asset.size == 0:
+        if written.size == 0:
             raise BadRequest("File is empty")
         created_at = _date(fields, "fileCreatedAt")
         modified_at = _date(fields, "fileModifiedAt")
@@ -140,18 +166,18 @@ class AssetService:
             if fields.get("livePhotoVideoId")
             else None
         )
-        self.require_quota(auth, staged.asset.size)
+        self.require_quota(auth, written.size)
 
-        existing = await self.repository.uploads_by_checksum(auth.user.id, [staged.asset.sha1])
-        if staged.asset.sha1 in existing:
+        existing = await self.repository.uploads_by_checksum(auth.user.id, [written.sha1])
+        if written.sha1 in existing:
             await staged.discard()
-            return UploadOutcome(existing[staged.asset.sha1].id, created=False)
+            return UploadOutcome(existing[written.sha1].id, created=False)
         if live_photo_video_id is not None:
             await self._link_motion_part(auth, live_photo_video_id)
 
         file_id = uuid.uuid4()
         key = upload_key(auth.user.id, file_id, extension.lstrip("."))
-        await staged.originals.commit(staged.asset.key, key)
+        await staged.originals.commit(written.key, key)
         staged.committed.append(key)
         staged.asset = None
         if staged.sidecar is not None:
@@ -167,14 +193,14 @@ class AssetService:
             file_created_at=created_at,
             file_modified_at=modified_at,
             local_date_time=created_at,
-            checksum=form.files[ASSET_FIELD][0][1].sha1,
+            checksum=written.sha1,
             checksum_algorithm="sha1",
             is_favorite=is_favorite,
             duration=parse_duration(fields.get("duration")),
             visibility=visibility,
             live_photo_video_id=live_photo_video_id,
         )
-        size = form.files[ASSET_FIELD][0][1].size
+        size = written.size
         try:
             await self.repository.create_upload(asset, size)
         except DuplicateAsset:
@@ -387,7 +413,9 @@ class AssetService:
         return len(ids), await self.purge(ids)
 
     async def purge(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
-        """Rows go now; the returned files go after commit (`remove_files`)."""
+        """Rows go now; the returned files go after commit (`remove_files`). A live photo's hidden
+        motion part goes with its still, as in Immich."""
+        ids = unique_ids([*ids, *await self.repository.motion_parts(ids)])
         files = await self.repository.stored_files(ids)
         for owner_id, size in await self.repository.delete_for_good(ids):
             await self.repository.add_usage(owner_id, -size)

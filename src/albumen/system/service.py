@@ -16,6 +16,7 @@ from albumen.immich import dto
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
+from albumen.storage.template import TemplateError, storage_template_options, validate_template
 from albumen.system.config import SYSTEM_CONFIG_KEY, defaults, diff, load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
@@ -25,29 +26,6 @@ LICENSE_KEY = "license"
 REVERSE_GEOCODING_KEY = "reverse-geocoding-state"
 VERSION_CHECK_KEY = "version-check-state"
 REPOSITORY_URL = "https://github.com/albumen-photos/albumen"
-STORAGE_PRESETS = [
-    "{{y}}/{{y}}-{{MM}}-{{dd}}/{{filename}}",
-    "{{y}}/{{MM}}-{{dd}}/{{filename}}",
-    "{{y}}/{{MMMM}}-{{dd}}/{{filename}}",
-    "{{y}}/{{MM}}/{{filename}}",
-    "{{y}}/{{#if album}}{{album}}{{else}}Other/{{MM}}{{/if}}/{{filename}}",
-    "{{#if album}}{{album-startDate-y}}/{{album}}{{else}}{{y}}/Other/{{MM}}{{/if}}/{{filename}}",
-    "{{y}}/{{MMM}}/{{filename}}",
-    "{{y}}/{{MMMM}}/{{filename}}",
-    "{{y}}/{{MM}}/{{dd}}/{{filename}}",
-    "{{y}}/{{MMMM}}/{{dd}}/{{filename}}",
-    "{{y}}/{{y}}-{{MM}}/{{y}}-{{MM}}-{{dd}}/{{filename}}",
-    "{{y}}-{{MM}}-{{dd}}/{{filename}}",
-    "{{y}}-{{MMM}}-{{dd}}/{{filename}}",
-    "{{y}}-{{MMMM}}-{{dd}}/{{filename}}",
-    "{{y}}/{{y}}-{{MM}}/{{filename}}",
-    "{{y}}/{{y}}-{{WW}}/{{filename}}",
-    "{{y}}/{{y}}-{{MM}}-{{dd}}/{{assetId}}",
-    "{{y}}/{{y}}-{{MM}}/{{assetId}}",
-    "{{y}}/{{y}}-{{WW}}/{{assetId}}",
-    "{{album}}/{{filename}}",
-    "{{make}}/{{model}}/{{lensModel}}/{{filename}}",
-]
 
 
 def human_size(size: int) -> str:
@@ -240,18 +218,13 @@ class SystemService:
             validated = dto.SystemConfigDto.model_validate(wanted)
         except ValidationError as error:  # pragma: no cover - FastAPI validated the body already
             raise BadRequest("Invalid system config") from error
+        try:
+            validate_template(validated.storageTemplate.template)
+        except TemplateError as error:
+            raise BadRequest(f"Invalid storage template: {error}") from None
         await self.metadata.set(SYSTEM_CONFIG_KEY, diff(defaults(), wanted))
         return validated
 
     @staticmethod
     def storage_template_options() -> dto.SystemConfigTemplateStorageOptionDto:
-        return dto.SystemConfigTemplateStorageOptionDto(
-            yearOptions=["y", "yy"],
-            monthOptions=["M", "MM", "MMM", "MMMM"],
-            weekOptions=["W", "WW"],
-            dayOptions=["d", "dd"],
-            hourOptions=["h", "hh", "H", "HH"],
-            minuteOptions=["m", "mm"],
-            secondOptions=["s", "ss", "SSS"],
-            presetOptions=STORAGE_PRESETS,
-        )
+        return dto.SystemConfigTemplateStorageOptionDto.model_validate(storage_template_options())
