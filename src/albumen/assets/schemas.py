@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest
+from albumen.media import types as media_types
 from albumen.media.types import mime_type
 from albumen.models import Asset, AssetExif
 
 TRASHED = "trashed"
+_DATE = TypeAdapter(AwareDatetime)
+_VISIBILITIES = {v.value for v in dto.AssetVisibility}
+_MAX_METADATA_ITEMS = 32
 
 
 def parse_checksum(value: str) -> bytes | None:
@@ -127,3 +137,90 @@ def parse_uuid(value: str, field: str) -> uuid.UUID:
 
 def unique_ids(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    """The text fields of an upload (multipart form or resumable-upload metadata), validated."""
+
+    filename: str
+    extension: str
+    asset_type: str
+    file_created_at: datetime
+    file_modified_at: datetime
+    visibility: str
+    is_favorite: bool
+    duration: int | None
+    live_photo_video_id: uuid.UUID | None
+    metadata: list[tuple[str, dict[str, Any]]]
+
+    @classmethod
+    def parse(cls, fields: Mapping[str, str], part_name: str) -> UploadRequest:
+        filename = clean_name(fields.get("filename") or part_name)
+        extension = media_types.extension(filename)
+        if extension not in media_types.IMAGE and extension not in media_types.VIDEO:
+            raise BadRequest(f"Unsupported file type {filename}")
+        visibility = fields.get("visibility") or "timeline"
+        if visibility not in _VISIBILITIES:
+            raise BadRequest(f"visibility must be one of: {', '.join(sorted(_VISIBILITIES))}")
+        motion = fields.get("livePhotoVideoId")
+        return cls(
+            filename=filename,
+            extension=extension,
+            asset_type="VIDEO" if extension in media_types.VIDEO else "IMAGE",
+            file_created_at=_date(fields, "fileCreatedAt"),
+            file_modified_at=_date(fields, "fileModifiedAt"),
+            visibility=visibility,
+            is_favorite=_boolean(fields, "isFavorite"),
+            duration=parse_duration(fields.get("duration")),
+            live_photo_video_id=parse_uuid(motion, "livePhotoVideoId") if motion else None,
+            metadata=_metadata(fields.get("metadata")),
+        )
+
+
+def clean_name(name: str) -> str:
+    """Only the last path component of a client's file name is kept (`../../etc/passwd` → `passwd`)."""
+    return PurePosixPath(name.replace("\\", "/")).name.strip() or "file"
+
+
+def _date(fields: Mapping[str, str], name: str) -> datetime:
+    value = fields.get(name)
+    if not value:
+        raise BadRequest(f"{name} must be a Date instance")
+    try:
+        return _DATE.validate_python(value)
+    except ValidationError:
+        try:
+            naive = datetime.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(f"{name} must be a Date instance") from None
+        return naive if naive.tzinfo else naive.replace(tzinfo=UTC)
+
+
+def _boolean(fields: Mapping[str, str], name: str) -> bool:
+    value = (fields.get(name) or "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise BadRequest(f"{name} must be a boolean value")
+    return value in ("true", "1")
+
+
+def _metadata(raw: str | None) -> list[tuple[str, dict[str, Any]]]:
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise BadRequest("metadata must be a JSON array of {key, value}") from None
+    if not isinstance(items, list) or len(items) > _MAX_METADATA_ITEMS:
+        raise BadRequest("metadata must be a JSON array of {key, value}")
+    parsed = []
+    for item in items:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("key"), str)
+            or not item["key"]
+            or not isinstance(item.get("value"), dict)
+        ):
+            raise BadRequest("metadata must be a JSON array of {key, value}")
+        parsed.append((item["key"], item["value"]))
+    return parsed

@@ -7,21 +7,18 @@ file); a delete removes rows first and files only after the transaction commits.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePosixPath
 from typing import Any
 
 import structlog
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
 from albumen.assets.repository import AssetRepository, DuplicateAsset, StoredFile
-from albumen.assets.schemas import asset_response, parse_checksum, parse_duration, parse_uuid, unique_ids
+from albumen.assets.schemas import UploadRequest, asset_response, parse_checksum, unique_ids
 from albumen.authn.schemas import AuthContext
 from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
@@ -35,9 +32,6 @@ log = structlog.get_logger("albumen.assets")
 
 ASSET_FIELD = "assetData"
 SIDECAR_FIELD = "sidecarData"
-_DATE = TypeAdapter(AwareDatetime)
-_VISIBILITIES = {v.value for v in dto.AssetVisibility}
-_MAX_METADATA_ITEMS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,37 +140,21 @@ class AssetService:
     ) -> UploadOutcome:
         assert staged.asset is not None
         written = staged.asset
-        filename = _clean_name(fields.get("filename") or part_name)
-        extension = media_types.extension(filename)
-        if extension not in media_types.IMAGE and extension not in media_types.VIDEO:
-            raise BadRequest(f"Unsupported file type {filename}")
+        request = UploadRequest.parse(fields, part_name)
         if sidecar_name is not None and media_types.extension(sidecar_name) not in media_types.SIDECAR:
             raise BadRequest(f"Unsupported file type {sidecar_name}")
         if written.size == 0:
             raise BadRequest("File is empty")
-        created_at = _date(fields, "fileCreatedAt")
-        modified_at = _date(fields, "fileModifiedAt")
-        visibility = fields.get("visibility") or "timeline"
-        if visibility not in _VISIBILITIES:
-            raise BadRequest(f"visibility must be one of: {', '.join(sorted(_VISIBILITIES))}")
-        is_favorite = _boolean(fields, "isFavorite")
-        metadata = _metadata(fields.get("metadata"))
-        live_photo_video_id = (
-            parse_uuid(fields["livePhotoVideoId"], "livePhotoVideoId")
-            if fields.get("livePhotoVideoId")
-            else None
-        )
         self.require_quota(auth, written.size)
 
         existing = await self.repository.uploads_by_checksum(auth.user.id, [written.sha1])
         if written.sha1 in existing:
             await staged.discard()
             return UploadOutcome(existing[written.sha1].id, created=False)
-        if live_photo_video_id is not None:
-            await self._link_motion_part(auth, live_photo_video_id)
+        if request.live_photo_video_id is not None:
+            await self._link_motion_part(auth, request.live_photo_video_id)
 
-        file_id = uuid.uuid4()
-        key = upload_key(auth.user.id, file_id, extension.lstrip("."))
+        key = upload_key(auth.user.id, uuid.uuid4(), request.extension.lstrip("."))
         await staged.originals.commit(written.key, key)
         staged.committed.append(key)
         staged.asset = None
@@ -187,18 +165,18 @@ class AssetService:
 
         asset = Asset(
             owner_id=auth.user.id,
-            type="VIDEO" if extension in media_types.VIDEO else "IMAGE",
+            type=request.asset_type,
             original_path=key,
-            original_file_name=filename,
-            file_created_at=created_at,
-            file_modified_at=modified_at,
-            local_date_time=created_at,
+            original_file_name=request.filename,
+            file_created_at=request.file_created_at,
+            file_modified_at=request.file_modified_at,
+            local_date_time=request.file_created_at,
             checksum=written.sha1,
             checksum_algorithm="sha1",
-            is_favorite=is_favorite,
-            duration=parse_duration(fields.get("duration")),
-            visibility=visibility,
-            live_photo_video_id=live_photo_video_id,
+            is_favorite=request.is_favorite,
+            duration=request.duration,
+            visibility=request.visibility,
+            live_photo_video_id=request.live_photo_video_id,
         )
         size = written.size
         try:
@@ -207,8 +185,8 @@ class AssetService:
             await staged.discard()
             again = await self.repository.uploads_by_checksum(auth.user.id, [asset.checksum])
             return UploadOutcome(again[asset.checksum].id, created=False)
-        if metadata:
-            await self.repository.upsert_metadata(asset.id, metadata)
+        if request.metadata:
+            await self.repository.upsert_metadata(asset.id, request.metadata)
         if sidecar_name is not None:
             await self.repository.add_file(asset.id, "sidecar", sidecar_key(key))
         await self.repository.add_usage(auth.user.id, size)
@@ -451,60 +429,12 @@ def _single(form: Form[WriteResult], name: str, *, required: bool) -> tuple[str,
     return parts[0]
 
 
-def _clean_name(name: str) -> str:
-    """Only the last path component of a client's file name is kept (`../../etc/passwd` → `passwd`)."""
-    return PurePosixPath(name.replace("\\", "/")).name.strip() or "file"
-
-
-def _date(fields: Mapping[str, str], name: str) -> datetime:
-    value = fields.get(name)
-    if not value:
-        raise BadRequest(f"{name} must be a Date instance")
-    try:
-        return _DATE.validate_python(value)
-    except ValidationError:
-        try:
-            naive = datetime.fromisoformat(value)
-        except ValueError:
-            raise BadRequest(f"{name} must be a Date instance") from None
-        return naive if naive.tzinfo else naive.replace(tzinfo=UTC)
-
-
 def _parse_any_date(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise BadRequest("dateTimeOriginal must be an ISO 8601 date") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _boolean(fields: Mapping[str, str], name: str) -> bool:
-    value = (fields.get(name) or "false").strip().lower()
-    if value not in ("true", "false", "1", "0"):
-        raise BadRequest(f"{name} must be a boolean value")
-    return value in ("true", "1")
-
-
-def _metadata(raw: str | None) -> list[tuple[str, dict[str, Any]]]:
-    if not raw:
-        return []
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        raise BadRequest("metadata must be a JSON array of {key, value}") from None
-    if not isinstance(items, list) or len(items) > _MAX_METADATA_ITEMS:
-        raise BadRequest("metadata must be a JSON array of {key, value}")
-    parsed = []
-    for item in items:
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("key"), str)
-            or not item["key"]
-            or not isinstance(item.get("value"), dict)
-        ):
-            raise BadRequest("metadata must be a JSON array of {key, value}")
-        parsed.append((item["key"], item["value"]))
-    return parsed
 
 
 def _metadata_response(item: Any) -> dto.AssetMetadataResponseDto:

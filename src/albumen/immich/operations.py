@@ -49,7 +49,16 @@ def policies() -> dict[str, OperationPolicy]:
     }
 
 
+# Albumen's own authenticated operations, outside Immich's spec: the resumable (tus) upload.
+EXTENSIONS: dict[str, OperationPolicy] = {
+    name: OperationPolicy(name, public=False, permission="asset.upload", admin_only=False, shared_link=False)
+    for name in ("albumenUploadCreate", "albumenUploadStatus", "albumenUploadAppend", "albumenUploadCancel")
+}
+
+
 def policy_for(operation_id: str) -> OperationPolicy:
+    if operation_id in EXTENSIONS:
+        return EXTENSIONS[operation_id]
     try:
         return policies()[operation_id]
     except KeyError:
