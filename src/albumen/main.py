@@ -33,12 +33,13 @@ def _routers() -> list[object]:
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
     from albumen.trash.endpoints import router as trash
+    from albumen.uploads.endpoints import router as uploads
     from albumen.users.admin_endpoints import router as users_admin
     from albumen.users.endpoints import router as users
 
     return [
-        authn, oauth, assets, albums, trash, downloads, api_keys, sessions, users, users_admin, system,
-        health,
+        authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
+        system, health,
     ]  # fmt: skip
 
 

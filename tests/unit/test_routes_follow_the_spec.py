@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi.routing import APIRoute
 
 from albumen.config import Settings
-from albumen.immich.operations import policies
+from albumen.immich.operations import EXTENSIONS, policies
 from albumen.immich.spec import operations
 from albumen.main import API_PREFIX, create_app
 
-ALBUMEN_OWN = {"albumenLiveness", "albumenReadiness"}
+ALBUMEN_OWN = {"albumenLiveness", "albumenReadiness"} | set(EXTENSIONS)
 # The spec says 200, but Immich's server (and the mobile app) use a 307 redirect here.
 STATUS_DEPARTURES = {"redirectOAuthToMobile": 307}
 

@@ -55,7 +55,8 @@ async def upload_asset(request: Request, auth: Auth, service: Service) -> JSONRe
     )
 
 
-@router.operation("checkBulkUpload")
+# Accepted items carry only {id, action}: Immich leaves the optional keys out rather than null.
+@router.operation("checkBulkUpload", response_model_exclude_unset=True)
 async def check_bulk_upload(
     body: dto.AssetBulkUploadCheckDto, auth: Auth, service: Service
 ) -> dto.AssetBulkUploadCheckResponseDto:

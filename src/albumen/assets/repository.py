@@ -128,11 +128,15 @@ class AssetRepository:
         ).where(Asset.owner_id == owner_id)
         if is_favorite is not None:
             statement = statement.where(Asset.is_favorite.is_(is_favorite))
-        if is_trashed is not None:
-            trashed = Asset.deleted_at.is_not(None)
-            statement = statement.where(trashed if is_trashed else ~trashed)
+        # As Immich: trashed assets count only when asked for, and without a visibility only what the
+        # timeline and the archive show (hidden motion parts and the locked folder never count).
+        statement = statement.where(
+            Asset.deleted_at.is_not(None) if is_trashed else Asset.deleted_at.is_(None)
+        )
         if visibility is not None:
             statement = statement.where(Asset.visibility == visibility)
+        else:
+            statement = statement.where(Asset.visibility.in_(("timeline", "archive")))
         images, videos = (await self.db.execute(statement)).one()
         return AssetCounts(images=images, videos=videos)
 

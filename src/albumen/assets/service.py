@@ -24,9 +24,10 @@ from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest
 from albumen.media import types as media_types
-from albumen.models import Asset
+from albumen.models import Asset, User
 from albumen.storage.base import StorageBackend, WriteResult
 from albumen.storage.layout import ASSET_FILE_KIND, sidecar_key, upload_key
+from albumen.users.schemas import user_dto
 
 log = structlog.get_logger("albumen.assets")
 
@@ -235,7 +236,11 @@ class AssetService:
     async def get(self, auth: AuthContext, asset_id: uuid.UUID) -> dto.AssetResponseDto:
         await self.access.require(auth, "asset.read", [asset_id])
         asset = await self._load(asset_id)
-        return asset_response(asset, await self.repository.exif(asset_id))
+        response = asset_response(asset, await self.repository.exif(asset_id))
+        owner = await self.db.get(User, asset.owner_id)
+        if owner is not None:
+            response.owner = user_dto(owner)
+        return response
 
     async def _load(self, asset_id: uuid.UUID) -> Asset:
         asset = await self.repository.get(asset_id)

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from albumen.telemetry.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -58,6 +59,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client hung up mid-body; the handler has cleaned up. Nobody is left to answer.
+            log.info(
+                "client disconnected", extra={"path": scope.get("path"), "correlation_id": correlation_id}
+            )
+            status = 499
         except Exception:
             log.exception(
                 "unhandled error", extra={"path": scope.get("path"), "correlation_id": correlation_id}

@@ -53,6 +53,10 @@ def policies() -> dict[str, OperationPolicy]:
 EXTENSIONS: dict[str, OperationPolicy] = {
     name: OperationPolicy(name, public=False, permission="asset.upload", admin_only=False, shared_link=False)
     for name in ("albumenUploadCreate", "albumenUploadStatus", "albumenUploadAppend", "albumenUploadCancel")
+} | {
+    "albumenUploadOptions": OperationPolicy(
+        "albumenUploadOptions", public=True, permission=None, admin_only=False, shared_link=False
+    )
 }
 
 
