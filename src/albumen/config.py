@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     db_pool_size: int = Field(10, ge=1)
     shutdown_grace_seconds: float = Field(10.0, ge=0)
+    housekeeping_interval_seconds: float = Field(
+        3600.0, ge=0, description="how often trash retention and clean-up run in the server (0 = never)"
+    )
     rate_limit: RateLimitSettings = RateLimitSettings()
     storage: StorageSettings = StorageSettings()
 

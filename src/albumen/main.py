@@ -17,6 +17,7 @@ from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import Runtime, prepare
 from albumen.system.repository import SystemMetadataRepository
+from albumen.system.tasks import housekeeping
 
 log = logging.getLogger("albumen")
 API_PREFIX = "/api"
@@ -54,9 +55,10 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
             async with database.unit_of_work() as session:
                 await SystemMetadataRepository(session).record_version(IMMICH_VERSION)
             settings.media_dir.mkdir(parents=True, exist_ok=True)
-            app.state.container = Container.build(settings, database, ready.storage)
+            container = app.state.container = Container.build(settings, database, ready.storage)
             log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})
-            yield
+            async with housekeeping(container, settings.housekeeping_interval_seconds):
+                yield
         finally:
             await database.dispose()
             # Stopped here, not by the caller: the lifespan's end is the last code that surely runs.

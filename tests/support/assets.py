@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -65,3 +67,10 @@ async def upload_id(
     response = await upload_asset(client, who, filename, content, **fields)
     asset_id: str = response.json()["id"]
     return asset_id
+
+
+async def chunks_of(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """Bytes as the async stream a storage back-end writes from."""
+    for offset in range(0, len(data), size):
+        yield data[offset : offset + size]
+        await asyncio.sleep(0)
