@@ -103,15 +103,25 @@ def main() -> None:
             for n in range(args.size_mb):
                 handle.write(block[n % 256 :] + block[: n % 256])
         cp_seconds = timed(["cp", str(source), str(work / "copy.bin")])
+        started = time.perf_counter()
+        shutil.copyfile(source, work / "synced.bin")
+        with (work / "synced.bin").open("rb+") as synced:
+            os.fsync(synced.fileno())  # our local back-end fsyncs every object; cp does not
+        cp_sync_seconds = time.perf_counter() - started
+        (work / "synced.bin").unlink()
         with open(os.devnull, "wb") as sink:
             cat_seconds = timed(["cat", str(work / "copy.bin")], stdout=sink)
         (work / "copy.bin").unlink()
         (work / "remote" / "photos").mkdir(parents=True)
         config = work / "rclone.conf"
         config.write_text(f"[bench]\ntype = alias\nremote = {work / 'remote'}\n")
-        print(f"{args.size_mb} MiB: cp {cp_seconds:.2f} s, cat {cat_seconds:.2f} s")
         print(
-            f"{'back-end':<8} {'write s':>8} {'÷cp':>6} {'read s':>8} {'÷cat':>6} {'peak RSS above idle':>20}"
+            f"{args.size_mb} MiB: cp {cp_seconds:.2f} s, cp+fsync {cp_sync_seconds:.2f} s,"
+            f" cat {cat_seconds:.2f} s"
+        )
+        print(
+            f"{'back-end':<8} {'write s':>8} {'÷cp':>6} {'÷cp+fsync':>10} {'read s':>8} {'÷cat':>6}"
+            f" {'RSS above idle: write':>22} {'read':>8}"
         )
         with running_s3(work / "s3") as s3:
             spec = {"bucket": s3.bucket, "endpoint": s3.endpoint, "access": s3.access_key,
@@ -123,9 +133,11 @@ def main() -> None:
                 ).stdout  # fmt: skip
                 result = json.loads(output.strip().splitlines()[-1])
                 write_ratio, read_ratio = cp_seconds / result["write"], cat_seconds / result["read"]
+                sync_ratio = cp_sync_seconds / result["write"]
                 print(
-                    f"{kind:<8} {result['write']:>8.2f} {write_ratio:>6.2f} "
-                    f"{result['read']:>8.2f} {read_ratio:>6.2f} {result['peak_rss']:>17.1f} MB"
+                    f"{kind:<8} {result['write']:>8.2f} {write_ratio:>6.2f} {sync_ratio:>10.2f} "
+                    f"{result['read']:>8.2f} {read_ratio:>6.2f} {result['write_rss']:>19.1f} MB"
+                    f" {result['peak_rss']:>5.1f} MB"
                 )
                 shutil.rmtree(work / "local", ignore_errors=True)
 

@@ -140,6 +140,14 @@ class AssetRepository:
         images, videos = (await self.db.execute(statement)).one()
         return AssetCounts(images=images, videos=videos)
 
+    async def original_totals(self) -> tuple[int, int]:
+        """Assets and bytes of originals (trash included: its files are still stored)."""
+        statement = select(
+            func.count(Asset.id), func.coalesce(func.sum(AssetExif.file_size_in_byte), 0)
+        ).outerjoin(AssetExif, AssetExif.asset_id == Asset.id)
+        count, total = (await self.db.execute(statement)).one()
+        return int(count), int(total or 0)
+
     async def usage_by_user(self) -> list[UserUsage]:
         """Photos, videos and bytes per user (deleted users excluded), in one grouped query."""
         size = func.coalesce(AssetExif.file_size_in_byte, 0)

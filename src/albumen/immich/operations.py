@@ -54,9 +54,16 @@ EXTENSIONS: dict[str, OperationPolicy] = {
     name: OperationPolicy(name, public=False, permission="asset.upload", admin_only=False, shared_link=False)
     for name in ("albumenUploadCreate", "albumenUploadStatus", "albumenUploadAppend", "albumenUploadCancel")
 } | {
+    "albumenStorageLocations": OperationPolicy(
+        "albumenStorageLocations",
+        public=False,
+        permission="server.storage",
+        admin_only=True,
+        shared_link=False,
+    ),
     "albumenUploadOptions": OperationPolicy(
         "albumenUploadOptions", public=True, permission=None, admin_only=False, shared_link=False
-    )
+    ),
 }
 
 

@@ -17,7 +17,7 @@ from albumen.kit.db import create_engine
 from albumen.kit.embedded_pg import EmbeddedPostgres
 from albumen.kit.migrate import upgrade
 from albumen.storage.base import StorageBackend, StorageError
-from albumen.storage.factory import check_reachable, open_storage
+from albumen.storage.factory import check_reachable, open_storage, redact
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 15
@@ -75,21 +75,26 @@ async def prepare_database(settings: Settings) -> PreparedDatabase:
 STORAGE_KINDS = ("originals", "thumbnails", "encoded_video", "profile", "backups")
 
 
+def storage_url(settings: Settings, kind: str) -> str:
+    """The configured location of a kind of file; unset means the media folder in the data dir."""
+    url: str | None = getattr(settings.storage, kind)
+    return url or settings.media_dir.resolve().as_uri()
+
+
 async def prepare_storage(settings: Settings) -> dict[str, StorageBackend]:
     """Opens every storage location (kinds sharing a URL share one back-end) and checks it answers."""
     by_url: dict[str, StorageBackend] = {}
     opened: dict[str, StorageBackend] = {}
     for kind in STORAGE_KINDS:
-        url = getattr(settings.storage, kind) or settings.media_dir.resolve().as_uri()
+        url = storage_url(settings, kind)
         try:
             if url not in by_url:
                 by_url[url] = await asyncio.to_thread(open_storage, url)
                 await check_reachable(by_url[url])
         except StorageError as error:
             close_storage(by_url)
-            shown = url.split("?", 1)[0]  # the query may hold credentials
             raise StartupError(
-                f"storage {kind} at {shown} (ALBUMEN_STORAGE__{kind.upper()}): {error}"
+                f"storage {kind} at {redact(url)} (ALBUMEN_STORAGE__{kind.upper()}): {error}"
             ) from None
         opened[kind] = by_url[url]
     return opened

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
 from albumen.storage.base import StorageBackend, StorageError
 from albumen.storage.local import LocalStorage
@@ -55,3 +55,15 @@ async def check_reachable(storage: StorageBackend) -> None:
     except Exception as error:  # the clients' own errors: connection refused, 403, NoSuchBucket, …
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise StorageError(first_line) from None
+
+
+SECRET_QUERY_KEYS = {"secret_access_key", "access_key_id", "session_token"}
+
+
+def redact(url: str) -> str:
+    """A location as it may be shown to an admin or logged: credentials in the query or user-info go."""
+    parsed = urlparse(url)
+    pairs = parse_qs(parsed.query).items()
+    query = [(key, value) for key, values in pairs for value in values if key not in SECRET_QUERY_KEYS]
+    netloc = parsed.netloc.rsplit("@", 1)[-1]
+    return parsed._replace(netloc=netloc, query=urlencode(query)).geturl()

@@ -36,6 +36,8 @@ from albumen.storage.base import (
 
 TEMP_PREFIX = ".tmp/"
 PART_SIZE = 8 * 1024 * 1024
+# Parts uploading at once: each is held in memory, so this bounds a write's footprint (4 x 8 MiB).
+PARTS_IN_FLIGHT = 4
 READ_CHUNK = 1024 * 1024
 SIGNED_READ_SECONDS = 300
 DELETE_ATTEMPTS = 3
@@ -85,7 +87,9 @@ class S3Storage:
                 size += len(chunk)
                 yield chunk
 
-        await obstore.put_async(self.store, self.prefix + key, counted(), chunk_size=PART_SIZE)
+        await obstore.put_async(
+            self.store, self.prefix + key, counted(), chunk_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT
+        )
         return WriteResult(key=key, size=size, sha1=sha1.digest())
 
     async def commit(self, temporary_key: str, key: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
@@ -10,6 +10,8 @@ from albumen.http.deps import ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.immich.spec import IMMICH_VERSION
+from albumen.kit.startup import storage_url
+from albumen.storage.local import LocalStorage
 from albumen.system.service import SystemService
 
 router = ImmichRouter()
@@ -19,8 +21,11 @@ APK_BASE = "https://github.com/immich-app/immich/releases/download/v" + IMMICH_V
 
 def system_service(db: DbDep, container: ContainerDep) -> SystemService:
     settings = container.settings
+    # /server/storage reports the disk the originals live on when that is a folder.
+    originals = container.storage.get("originals")
+    disk = originals.root if isinstance(originals, LocalStorage) else settings.media_dir
     return SystemService(
-        db, media_dir=settings.media_dir, config_file=settings.config_file, allow_setup=settings.allow_setup
+        db, media_dir=disk, config_file=settings.config_file, allow_setup=settings.allow_setup
     )
 
 
@@ -66,6 +71,13 @@ async def get_about_info(service: Service) -> dto.ServerAboutResponseDto:
 @router.operation("getStorage")
 async def get_storage(service: Service) -> dto.ServerStorageResponseDto:
     return service.storage()
+
+
+@router.get("/storage/locations", operation_id="albumenStorageLocations", tags=["Server"])
+async def get_storage_locations(service: Service, container: ContainerDep) -> list[dict[str, Any]]:
+    """Albumen's admin view of where each kind of file lives and how full it is."""
+    urls = {kind: storage_url(container.settings, kind) for kind in container.storage}
+    return await service.storage_locations(urls, container.storage)
 
 
 @router.operation("getServerStatistics")

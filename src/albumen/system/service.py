@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,9 @@ from albumen.immich import dto
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
+from albumen.storage.base import StorageBackend
+from albumen.storage.factory import redact
+from albumen.storage.local import LocalStorage
 from albumen.storage.template import TemplateError, storage_template_options, validate_template
 from albumen.system.config import SYSTEM_CONFIG_KEY, defaults, diff, load_config
 from albumen.system.repository import SystemMetadataRepository
@@ -133,6 +138,26 @@ class SystemService:
             diskAvailableRaw=usage.free,
             diskUsagePercentage=round(usage.used / usage.total * 100, 2) if usage.total else 0.0,
         )
+
+    async def storage_locations(
+        self, urls: Mapping[str, str], storage: Mapping[str, StorageBackend]
+    ) -> list[dict[str, Any]]:
+        """One entry per distinct location with the kinds of file it holds, its (redacted) URL, the
+        disk under it when it is a folder, and what the database knows it holds."""
+        originals = await AssetRepository(self.db).original_totals()
+        locations: dict[str, dict[str, Any]] = {}
+        for kind, url in urls.items():
+            entry = locations.setdefault(
+                url, {"kinds": [], "location": redact(url), "scheme": url.split("://", 1)[0], "disk": None}
+            )
+            entry["kinds"].append(kind)
+            backend = storage.get(kind)
+            if isinstance(backend, LocalStorage) and entry["disk"] is None:
+                usage = await asyncio.to_thread(shutil.disk_usage, backend.root)
+                entry["disk"] = {"size": usage.total, "used": usage.used, "available": usage.free}
+            if kind == "originals":
+                entry["originals"] = {"assets": originals[0], "bytes": originals[1]}
+        return list(locations.values())
 
     async def statistics(self) -> dto.ServerStatsResponseDto:
         per_user = [
