@@ -61,6 +61,11 @@ def _albums_for(*roles: str) -> Check:
     return check
 
 
+async def _own_user(_repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Immich's timeline.download: a whole library by user id is the caller's own, never a partner's."""
+    return ids & {auth.user.id}
+
+
 _ALBUM_OWNER = _albums_for("owner")
 _ALBUM_EDITOR = _albums_for("owner", "editor")
 _ALBUM_MEMBER = _albums_for("owner", "editor", "viewer")
@@ -93,6 +98,7 @@ CHECKS: dict[str, Check] = {
     # Immich's names for adding and removing album assets (its messages quote them).
     "albumAsset.create": _ALBUM_EDITOR,
     "albumAsset.delete": _ALBUM_EDITOR,
+    "timeline.download": _own_user,
 }
 
 
