@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import UUID4
 
 from albumen.assets.service import AssetService
+from albumen.assets.tasks import TemplateSettings, apply_storage_template
 from albumen.container import Container
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
@@ -41,7 +42,9 @@ def _presign_for(container: Container) -> timedelta | None:
 
 
 @router.operation("uploadAsset")
-async def upload_asset(request: Request, auth: Auth, service: Service) -> JSONResponse:
+async def upload_asset(
+    request: Request, auth: Auth, service: Service, container: ContainerDep, background: BackgroundTasks
+) -> JSONResponse:
     duplicate = await service.existing_upload(auth, request.headers.get("x-immich-checksum"))
     if duplicate is not None:
         return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
@@ -49,6 +52,13 @@ async def upload_asset(request: Request, auth: Auth, service: Service) -> JSONRe
     if declared and declared.isdigit():
         service.require_quota(auth, int(declared))
     outcome = await service.upload(auth, request.stream(), request.headers.get("content-type"))
+    if outcome.created:
+        config = await load_config(SystemMetadataRepository(service.db), container.settings.config_file)
+        template = TemplateSettings.of(config)
+        if template.enabled:  # after the response, so after the asset's row is committed
+            background.add_task(
+                apply_storage_template, container.database, container.storage, outcome.id, template
+            )
     status = "created" if outcome.created else "duplicate"
     return JSONResponse(
         {"id": str(outcome.id), "status": status}, status_code=201 if outcome.created else 200

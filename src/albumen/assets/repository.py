@@ -140,6 +140,39 @@ class AssetRepository:
         images, videos = (await self.db.execute(statement)).one()
         return AssetCounts(images=images, videos=videos)
 
+    async def first_album(self, asset_id: uuid.UUID) -> tuple[str, datetime | None, datetime | None] | None:
+        """The first album (by when the asset was added) holding the asset, with its assets' date span."""
+        first = (
+            await self.db.execute(
+                select(Album.id, Album.album_name)
+                .join(AlbumAsset, AlbumAsset.album_id == Album.id)
+                .where(AlbumAsset.asset_id == asset_id, Album.deleted_at.is_(None))
+                .order_by(AlbumAsset.created_at)
+                .limit(1)
+            )
+        ).first()
+        if first is None:
+            return None
+        start, end = (
+            await self.db.execute(
+                select(func.min(Asset.local_date_time), func.max(Asset.local_date_time))
+                .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
+                .where(AlbumAsset.album_id == first[0], Asset.deleted_at.is_(None))
+            )
+        ).one()
+        return first[1], start, end
+
+    async def storage_label(self, user_id: uuid.UUID) -> str | None:
+        label: str | None = await self.db.scalar(select(User.storage_label).where(User.id == user_id))
+        return label
+
+    async def template_candidates(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        """Uploaded (not external-library) assets, in id order, for the bulk migration to page through."""
+        statement = select(Asset.id).where(Asset.library_id.is_(None), Asset.is_external.is_(False))
+        if after is not None:
+            statement = statement.where(Asset.id > after)
+        return list((await self.db.scalars(statement.order_by(Asset.id).limit(limit))).all())
+
     async def original_totals(self) -> tuple[int, int]:
         """Assets and bytes of originals (trash included: its files are still stored)."""
         statement = select(

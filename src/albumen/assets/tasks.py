@@ -1,15 +1,31 @@
-"""Scheduled asset work: trash older than `trash.days` is deleted for good, rows first, files after."""
+"""Background asset work: trash past `trash.days` deleted for good (rows first, files after), and the
+storage template applied to originals with every move recorded before it starts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
 
 import structlog
+from sqlalchemy import delete, select
 
+from albumen.assets.repository import AssetRepository
 from albumen.assets.service import AssetService
 from albumen.kit.db import Database
+from albumen.models import MoveHistory
 from albumen.storage.base import StorageBackend
+from albumen.storage.template import (
+    TemplateAsset,
+    TemplateError,
+    compile_template,
+    library_key,
+    resolve_collision,
+)
+from albumen.storage.transfer import move_object
 
 log = structlog.get_logger("albumen.assets")
 PURGE_BATCH = 500
@@ -34,3 +50,143 @@ async def purge_expired_trash(
     if purged:
         log.info("trash purged", count=purged, older_than_days=days)
     return purged
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSettings:
+    enabled: bool
+    template: str
+    verify_hash: bool
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> TemplateSettings:
+        section = config["storageTemplate"]
+        return cls(
+            bool(section["enabled"]), str(section["template"]), bool(section["hashVerificationEnabled"])
+        )
+
+
+async def apply_storage_template(
+    database: Database, storage: Mapping[str, StorageBackend], asset_id: uuid.UUID, settings: TemplateSettings
+) -> str | None:
+    """Moves one asset's original (and sidecar) to where the template puts it; returns the new key,
+    or None when it stays.
+
+    The move is recorded in move_history and committed before any byte moves, so a crash at any point
+    is finished by `finish_pending_moves`; the asset row changes only after the file is in place.
+    """
+    originals = storage["originals"]
+    template = compile_template(settings.template)
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        asset = await repository.get(asset_id)
+        if asset is None or asset.library_id is not None or asset.is_external:
+            return None
+        exif = await repository.exif(asset_id)
+        album = await repository.first_album(asset_id) if template.needs_album else None
+        facts = TemplateAsset(
+            asset_id=asset.id,
+            original_file_name=asset.original_file_name,
+            extension=PurePosixPath(asset.original_path).suffix.lstrip("."),
+            file_created_at=asset.local_date_time.replace(tzinfo=None),
+            is_image=asset.type == "IMAGE",
+            make=exif.make if exif else None,
+            model=exif.model if exif else None,
+            lens_model=exif.lens_model if exif else None,
+            album_name=album[0] if album else None,
+            album_start_date=album[1].replace(tzinfo=None) if album and album[1] else None,
+            album_end_date=album[2].replace(tzinfo=None) if album and album[2] else None,
+        )
+        try:
+            wanted = library_key(
+                template,
+                facts,
+                owner_id=asset.owner_id,
+                storage_label=await repository.storage_label(asset.owner_id),
+            )
+        except TemplateError as error:
+            log.warning("storage template cannot place asset", asset_id=str(asset_id), error=str(error))
+            return None
+        target = await resolve_collision(wanted, originals.exists, current_key=asset.original_path)
+        if target == asset.original_path:
+            return None
+        moves = [("original", asset.original_path, target)]
+        sidecar = await repository.file(asset_id, "sidecar")
+        if sidecar is not None:
+            moves.append(("sidecar", sidecar.path, f"{target}.xmp"))
+        for path_type, old, new in moves:
+            db.add(MoveHistory(entity_id=asset.id, path_type=path_type, old_path=old, new_path=new))
+        checksum = asset.checksum if settings.verify_hash else None
+    await _carry_out(database, originals, asset_id, moves, checksum)
+    return target
+
+
+async def _carry_out(
+    database: Database,
+    originals: StorageBackend,
+    asset_id: uuid.UUID,
+    moves: list[tuple[str, str, str]],
+    checksum: bytes | None,
+) -> None:
+    for path_type, old, new in moves:
+        await move_object(
+            originals, old, originals, new, expected_sha1=checksum if path_type == "original" else None
+        )
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        for path_type, _, new in moves:
+            if path_type == "original":
+                await repository.update([asset_id], original_path=new)
+            else:
+                await repository.add_file(asset_id, path_type, new)
+        await db.execute(delete(MoveHistory).where(MoveHistory.entity_id == asset_id))
+
+
+async def finish_pending_moves(database: Database, storage: Mapping[str, StorageBackend]) -> int:
+    """Completes moves a crash interrupted: whatever side the bytes are on, the row ends up pointing
+    at the new key. Returns how many assets were repaired."""
+    originals = storage["originals"]
+    async with database.unit_of_work() as db:
+        rows = (await db.scalars(select(MoveHistory).order_by(MoveHistory.entity_id))).all()
+        pending: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
+        checksums: dict[uuid.UUID, bytes | None] = {}
+        for row in rows:
+            pending.setdefault(row.entity_id, []).append((row.path_type, row.old_path, row.new_path))
+        for asset_id in pending:
+            asset = await AssetRepository(db).get(asset_id)
+            checksums[asset_id] = asset.checksum if asset else None
+    repaired = 0
+    for asset_id, moves in pending.items():
+        if checksums[asset_id] is None:  # the asset was deleted meanwhile: nothing to point at
+            async with database.unit_of_work() as db:
+                await db.execute(delete(MoveHistory).where(MoveHistory.entity_id == asset_id))
+            continue
+        try:
+            await _carry_out(database, originals, asset_id, moves, checksums[asset_id])
+            repaired += 1
+        except Exception as error:  # keep the record: the bytes are still somewhere it names
+            log.error("could not finish a move", asset_id=str(asset_id), error=str(error))
+    return repaired
+
+
+async def migrate_storage_template(
+    database: Database,
+    storage: Mapping[str, StorageBackend],
+    settings: TemplateSettings,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Applies the template to every uploaded asset (Immich's StorageTemplateMigration); returns how
+    many moved. Pages by id, so assets added meanwhile are reached too."""
+    await finish_pending_moves(database, storage)
+    moved, after = 0, None
+    while True:
+        async with database.unit_of_work() as db:
+            batch = await AssetRepository(db).template_candidates(after, PURGE_BATCH)
+        if not batch:
+            return moved
+        for asset_id in batch:
+            if await apply_storage_template(database, storage, asset_id, settings) is not None:
+                moved += 1
+            if progress is not None:
+                progress(1)
+        after = batch[-1]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import func, select
 
 from albumen.kit import crypto
 
@@ -70,3 +71,46 @@ def reset_admin_password(
         typer.echo("albumen: there is no admin account yet; open the web app to create one", err=True)
         raise typer.Exit(1)
     typer.echo(f"The admin ({email}) password is now: {new_password}")
+
+
+@admin_app.command("apply-storage-template")
+def apply_storage_template(
+    config: Annotated[Path | None, typer.Option("--config", envvar="ALBUMEN_CONFIG")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+) -> None:
+    """Move every original to where the storage template (system config) puts it, safely: each move is
+    recorded first, copied, checked and only then is the old file removed. Safe to stop and rerun."""
+    from albumen.assets.tasks import TemplateSettings, migrate_storage_template
+    from albumen.cli.main import settings_or_exit
+    from albumen.cli.runtime import database_session
+    from albumen.kit.startup import StartupError, close_storage, prepare_storage
+    from albumen.models import Asset
+    from albumen.system.config import load_config
+    from albumen.system.repository import SystemMetadataRepository
+
+    settings = settings_or_exit(config, data_dir=data_dir)
+
+    async def run() -> int:
+        try:
+            storage = await prepare_storage(settings)
+        except StartupError as error:
+            typer.echo(f"albumen: {error}", err=True)
+            raise typer.Exit(2) from None
+        try:
+            async with database_session(settings) as database:
+                async with database.unit_of_work() as session:
+                    system = await load_config(SystemMetadataRepository(session), settings.config_file)
+                    total = await session.scalar(
+                        select(func.count(Asset.id)).where(Asset.library_id.is_(None))
+                    )
+                template = TemplateSettings.of(system)
+                if not template.enabled:
+                    typer.echo("albumen: the storage template is disabled in the system config", err=True)
+                    raise typer.Exit(1)
+                with typer.progressbar(length=total or 0, label="Applying the storage template") as bar:
+                    return await migrate_storage_template(database, storage, template, bar.update)
+        finally:
+            close_storage(storage)
+
+    moved = asyncio.run(run())
+    typer.echo(f"Moved {moved} original{'s' if moved != 1 else ''}.")

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 
-from albumen.assets.tasks import purge_expired_trash
+from albumen.assets.tasks import finish_pending_moves, purge_expired_trash
 from albumen.container import Container
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
@@ -23,7 +23,8 @@ STALE_TEMPORARY_SECONDS = 24 * 3600
 async def run_housekeeping(container: Container) -> dict[str, int]:
     async with container.database.unit_of_work() as db:
         config = await load_config(SystemMetadataRepository(db), container.settings.config_file)
-    done = {"trash": 0, "uploads": 0, "temporaries": 0}
+    done = {"moves": await finish_pending_moves(container.database, container.storage)}
+    done |= {"trash": 0, "uploads": 0, "temporaries": 0}
     if config["trash"]["enabled"]:
         done["trash"] = await purge_expired_trash(
             container.database, container.storage, int(config["trash"]["days"])
