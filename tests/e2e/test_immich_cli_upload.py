@@ -136,3 +136,27 @@ def test_upload_a_folder_once_then_find_only_duplicates(
                 assert base64.b64decode(info["checksum"]) == hashlib.sha1(path.read_bytes()).digest()
 
     asyncio.run(verify())
+
+
+def test_album_option_creates_an_album_per_folder(
+    node: Node, server: RunningServer, library: Path, tmp_path: Path
+) -> None:
+    user, key = asyncio.run(new_user(server, "albums@example.com"))
+    assert immich(node, tmp_path, "login", server.api, key).returncode == 0
+    folders = library / "test-assets" / "albums"
+    expected = {folder.name: len(supported_files(folder)) for folder in folders.iterdir()}
+
+    result = immich(node, tmp_path, "upload", "--recursive", "--album", "--no-progress", str(folders))
+
+    assert result.returncode == 0, result.describe()
+
+    async def albums() -> dict[str, int]:
+        async with httpx.AsyncClient(base_url=server.api, headers=user.headers) as http:
+            listed = (await http.get("/albums")).json()
+            return {album["albumName"]: album["assetCount"] for album in listed}
+
+    assert asyncio.run(albums()) == expected
+    # A second run adds nothing and creates no second album of the same name.
+    again = immich(node, tmp_path, "upload", "--recursive", "--album", "--no-progress", str(folders))
+    assert again.returncode == 0, again.describe()
+    assert asyncio.run(albums()) == expected

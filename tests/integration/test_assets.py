@@ -311,3 +311,56 @@ async def test_another_users_assets_are_out_of_reach(client: httpx.AsyncClient) 
     assert (await client.get(f"/assets/{own_id}", headers=h)).json()["isFavorite"] is False
     # Duplicates are per owner: the same bytes upload as a new asset for someone else.
     assert (await upload_asset(client, intruder, "private.mp4", b"private bytes")).status_code == 201
+
+
+async def test_bulk_calls_with_more_ids_than_postgresql_parameters(client: httpx.AsyncClient) -> None:
+    """40,000 ids in one call: answered (a refusal, as none are the caller's), never a 500."""
+    import uuid
+
+    admin = await sign_up_admin(client)
+    mine = await upload_id(client, admin, "mine.jpg")
+    ids = [str(uuid.uuid4()) for _ in range(40_000)] + [mine]
+    for method, path, body in [
+        ("PUT", "/assets", {"ids": ids, "isFavorite": True}),
+        ("DELETE", "/assets", {"ids": ids}),
+        ("POST", "/download/info", {"assetIds": ids}),
+    ]:
+        response = await client.request(method, path, headers=admin.headers, json=body)
+        assert response.status_code == 400, (path, response.text[:200])
+        assert response.json()["message"].startswith("Not found or no")
+
+
+async def test_copy_moves_albums_favorite_and_sidecar_to_another_asset(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    admin = await sign_up_admin(client)
+    source = (
+        await upload_asset(client, admin, "IMG_1.jpg", sidecar=b"<xmp>source</xmp>", isFavorite=True)
+    ).json()["id"]
+    target = await upload_id(client, admin, "IMG_1_edited.jpg")
+    album = await client.post(
+        "/albums", headers=admin.headers, json={"albumName": "trip", "assetIds": [source]}
+    )
+    assert album.status_code == 201, album.text
+
+    copied = await client.put(
+        "/assets/copy", headers=admin.headers, json={"sourceId": source, "targetId": target}
+    )
+
+    assert copied.status_code == 204, copied.text
+    info = (await client.get(f"/assets/{target}", headers=admin.headers)).json()
+    assert info["isFavorite"] is True
+    albums = (await client.get(f"/albums?assetId={target}", headers=admin.headers)).json()
+    assert [a["albumName"] for a in albums] == ["trip"]
+    assert (settings.media_dir / f"{info['originalPath']}.xmp").read_bytes() == b"<xmp>source</xmp>"
+    same = await client.put(
+        "/assets/copy", headers=admin.headers, json={"sourceId": source, "targetId": source}
+    )
+    assert same.status_code == 400
+    other = await create_user(client, admin, "other@example.com")
+    theirs = await upload_id(client, other, "theirs.jpg")
+    refused = await client.put(
+        "/assets/copy", headers=admin.headers, json={"sourceId": source, "targetId": theirs}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Not found or no asset.copy access"

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from albumen.kit.db import among
 from albumen.models import Album, AlbumAsset, AlbumUser, ApiKey, Asset, Partner, Session, User
 
 # Partners see what the owner shows on the timeline (and live-photo motion parts, which are hidden).
@@ -19,19 +20,21 @@ class AccessRepository:
 
     async def owned_sessions(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         result = await self.db.scalars(
-            select(Session.id).where(Session.user_id == user_id, Session.id.in_(ids))
+            select(Session.id).where(Session.user_id == user_id, among(Session.id, ids))
         )
         return set(result.all())
 
     async def owned_api_keys(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        result = await self.db.scalars(select(ApiKey.id).where(ApiKey.user_id == user_id, ApiKey.id.in_(ids)))
+        result = await self.db.scalars(
+            select(ApiKey.id).where(ApiKey.user_id == user_id, among(ApiKey.id, ids))
+        )
         return set(result.all())
 
     async def owned_assets(
         self, user_id: uuid.UUID, ids: set[uuid.UUID], *, with_locked: bool
     ) -> set[uuid.UUID]:
         """Locked-folder assets count only for a session that entered its PIN."""
-        statement = select(Asset.id).where(Asset.owner_id == user_id, Asset.id.in_(ids))
+        statement = select(Asset.id).where(Asset.owner_id == user_id, among(Asset.id, ids))
         if not with_locked:
             statement = statement.where(Asset.visibility != "locked")
         return set((await self.db.scalars(statement)).all())
@@ -43,7 +46,7 @@ class AccessRepository:
             .join(User, (User.id == Partner.shared_by_id) & User.deleted_at.is_(None))
             .where(
                 Partner.shared_with_id == user_id,
-                Asset.id.in_(ids),
+                among(Asset.id, ids),
                 Asset.deleted_at.is_(None),
                 Asset.visibility.in_(PARTNER_VISIBLE),
             )
@@ -60,7 +63,7 @@ class AccessRepository:
             .where(
                 AlbumUser.user_id == user_id,
                 Asset.deleted_at.is_(None),
-                or_(Asset.id.in_(ids), Asset.live_photo_video_id.in_(ids)),
+                or_(among(Asset.id, ids), among(Asset.live_photo_video_id, ids)),
             )
         )
         found: set[uuid.UUID] = set()
@@ -75,7 +78,7 @@ class AccessRepository:
             select(Album.id)
             .join(AlbumUser, AlbumUser.album_id == Album.id)
             .where(
-                Album.id.in_(ids),
+                among(Album.id, ids),
                 Album.deleted_at.is_(None),
                 AlbumUser.user_id == user_id,
                 AlbumUser.role.in_(roles),

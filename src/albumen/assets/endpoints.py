@@ -103,6 +103,11 @@ async def delete_assets(
     background.add_task(service.remove_files, files)
 
 
+@router.operation("copyAsset")
+async def copy_asset(body: dto.AssetCopyDto, auth: Auth, service: Service) -> None:
+    await service.copy(auth, body)
+
+
 @router.operation("updateBulkAssetMetadata")
 async def update_bulk_asset_metadata(
     body: dto.AssetMetadataBulkUpsertDto, auth: Auth, service: Service

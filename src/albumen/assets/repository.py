@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from albumen.kit.db import among
 from albumen.models import (
     Album,
     AlbumAsset,
@@ -23,6 +24,7 @@ from albumen.models import (
     AssetFile,
     AssetMetadata,
     AssetMetadataAudit,
+    SharedLinkAsset,
     User,
 )
 from albumen.models.asset import ASSET_CHECKSUM_CONSTRAINT
@@ -80,7 +82,7 @@ class AssetRepository:
         return await self.db.get(Asset, asset_id)
 
     async def get_many(self, ids: Iterable[uuid.UUID]) -> Sequence[Asset]:
-        return (await self.db.scalars(select(Asset).where(Asset.id.in_(list(ids))))).all()
+        return (await self.db.scalars(select(Asset).where(among(Asset.id, list(ids))))).all()
 
     async def exif(self, asset_id: uuid.UUID) -> AssetExif | None:
         return await self.db.get(AssetExif, asset_id)
@@ -101,7 +103,7 @@ class AssetRepository:
         if not checksums:
             return {}
         statement = select(Asset.checksum, Asset.id, Asset.deleted_at.is_not(None)).where(
-            Asset.owner_id == owner_id, Asset.library_id.is_(None), Asset.checksum.in_(set(checksums))
+            Asset.owner_id == owner_id, Asset.library_id.is_(None), among(Asset.checksum, set(checksums))
         )
         rows = (await self.db.execute(statement)).all()
         return {checksum: ExistingUpload(asset_id, trashed) for checksum, asset_id, trashed in rows}
@@ -109,7 +111,9 @@ class AssetRepository:
     async def random(self, owner_ids: Sequence[uuid.UUID], count: int) -> Sequence[Asset]:
         statement = (
             select(Asset)
-            .where(Asset.owner_id.in_(owner_ids), Asset.deleted_at.is_(None), Asset.visibility == "timeline")
+            .where(
+                among(Asset.owner_id, owner_ids), Asset.deleted_at.is_(None), Asset.visibility == "timeline"
+            )
             .order_by(func.random())
             .limit(count)
         )
@@ -161,6 +165,31 @@ class AssetRepository:
             )
         ).one()
         return first[1], start, end
+
+    async def copy_memberships(
+        self, source_id: uuid.UUID, target_id: uuid.UUID, *, albums: bool, links: bool
+    ) -> None:
+        """The target joins every album and shared link the source is in (where it is not already)."""
+        if albums:
+            await self.db.execute(
+                insert(AlbumAsset)
+                .from_select(
+                    ["album_id", "asset_id"],
+                    select(AlbumAsset.album_id, literal(target_id)).where(AlbumAsset.asset_id == source_id),
+                )
+                .on_conflict_do_nothing()
+            )
+        if links:
+            await self.db.execute(
+                insert(SharedLinkAsset)
+                .from_select(
+                    ["shared_link_id", "asset_id"],
+                    select(SharedLinkAsset.shared_link_id, literal(target_id)).where(
+                        SharedLinkAsset.asset_id == source_id
+                    ),
+                )
+                .on_conflict_do_nothing()
+            )
 
     async def storage_label(self, user_id: uuid.UUID) -> str | None:
         label: str | None = await self.db.scalar(select(User.storage_label).where(User.id == user_id))
@@ -239,13 +268,13 @@ class AssetRepository:
 
     async def update(self, ids: Sequence[uuid.UUID], **values: Any) -> None:
         if ids and values:
-            await self.db.execute(update(Asset).where(Asset.id.in_(ids)).values(**values))
+            await self.db.execute(update(Asset).where(among(Asset.id, ids)).values(**values))
 
     async def update_exif(
         self, ids: Sequence[uuid.UUID], values: dict[str, Any], locked: Sequence[str]
     ) -> None:
         """Hand edits win over later metadata extraction: their columns are recorded as locked."""
-        rows = await self.db.scalars(select(AssetExif).where(AssetExif.asset_id.in_(ids)))
+        rows = await self.db.scalars(select(AssetExif).where(among(AssetExif.asset_id, ids)))
         existing = {row.asset_id: row for row in rows.all()}
         for asset_id in ids:
             row = existing.get(asset_id)
@@ -279,15 +308,15 @@ class AssetRepository:
         return list((await self.db.scalars(statement)).all())
 
     async def stored_files(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
-        originals = select(Asset.original_path).where(Asset.id.in_(ids), Asset.is_external.is_(False))
+        originals = select(Asset.original_path).where(among(Asset.id, ids), Asset.is_external.is_(False))
         found = [StoredFile("original", key) for key in (await self.db.scalars(originals)).all()]
-        derived = select(AssetFile.type, AssetFile.path).where(AssetFile.asset_id.in_(ids))
+        derived = select(AssetFile.type, AssetFile.path).where(among(AssetFile.asset_id, ids))
         found += [StoredFile(kind, key) for kind, key in (await self.db.execute(derived)).all()]
         return found
 
     async def motion_parts(self, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         statement = select(Asset.live_photo_video_id).where(
-            Asset.id.in_(ids), Asset.live_photo_video_id.is_not(None)
+            among(Asset.id, ids), Asset.live_photo_video_id.is_not(None)
         )
         return [motion for motion in (await self.db.scalars(statement)).all() if motion is not None]
 
@@ -299,13 +328,13 @@ class AssetRepository:
         sizes = (
             select(Asset.owner_id, func.coalesce(func.sum(AssetExif.file_size_in_byte), 0))
             .outerjoin(AssetExif, AssetExif.asset_id == Asset.id)
-            .where(Asset.id.in_(ids), Asset.library_id.is_(None))
+            .where(among(Asset.id, ids), Asset.library_id.is_(None))
             .group_by(Asset.owner_id)
         )
         freed = [(owner, int(total or 0)) for owner, total in (await self.db.execute(sizes)).all()]
         # A still whose motion part goes away stays a plain photo.
         await self.db.execute(
-            update(Asset).where(Asset.live_photo_video_id.in_(ids)).values(live_photo_video_id=None)
+            update(Asset).where(among(Asset.live_photo_video_id, ids)).values(live_photo_video_id=None)
         )
         # Albums that keep existing lose these assets: the sync stream replays that from album_asset_audit.
         await self.db.execute(
@@ -313,11 +342,13 @@ class AssetRepository:
                 ["album_id", "asset_id"],
                 select(AlbumAsset.album_id, AlbumAsset.asset_id)
                 .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
-                .where(AlbumAsset.asset_id.in_(ids)),
+                .where(among(AlbumAsset.asset_id, ids)),
             )
         )
         rows = (
-            await self.db.execute(delete(Asset).where(Asset.id.in_(ids)).returning(Asset.id, Asset.owner_id))
+            await self.db.execute(
+                delete(Asset).where(among(Asset.id, ids)).returning(Asset.id, Asset.owner_id)
+            )
         ).all()
         if rows:
             await self.db.execute(

@@ -336,6 +336,35 @@ class AssetService:
             await self.repository.update([asset.live_photo_video_id], visibility="timeline")
             await self.repository.update([asset_id], live_photo_video_id=None)
 
+    async def copy(self, auth: AuthContext, body: dto.AssetCopyDto) -> None:
+        """Moves what belongs to the asset rather than its bytes onto another asset (Immich's "copy",
+        used when a photo is replaced by an edited version): albums, shared links, stack, favourite
+        and sidecar. Each part can be left out."""
+        await self.access.require(auth, "asset.copy", [body.sourceId, body.targetId])
+        source, target = await self.repository.get(body.sourceId), await self.repository.get(body.targetId)
+        if source is None or target is None:
+            raise BadRequest("Both assets must exist")
+        if source.id == target.id:
+            raise BadRequest("Source and target id must be distinct")
+        await self.repository.copy_memberships(
+            source.id, target.id, albums=body.albums is not False, links=body.sharedLinks is not False
+        )
+        if body.stack is not False and source.stack_id is not None:
+            await self.repository.update([target.id], stack_id=source.stack_id)
+        if body.favorite is not False:
+            await self.repository.update([target.id], is_favorite=source.is_favorite)
+        if body.sidecar is not False:
+            await self._copy_sidecar(source.id, target)
+
+    async def _copy_sidecar(self, source_id: uuid.UUID, target: Asset) -> None:
+        sidecar = await self.repository.file(source_id, "sidecar")
+        if sidecar is None:
+            return
+        originals = self.storage["originals"]
+        key = f"{target.original_path}.xmp"
+        await originals.write(key, originals.read(sidecar.path))
+        await self.repository.add_file(target.id, "sidecar", key)
+
     # --- metadata ----------------------------------------------------------------------------
 
     async def metadata(self, auth: AuthContext, asset_id: uuid.UUID) -> list[dto.AssetMetadataResponseDto]:

@@ -52,12 +52,14 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run the HTTP server (with its embedded database unless ALBUMEN_DATABASE_URL is set)."""
+    from albumen.kit.memory import limit_malloc_arenas
     from albumen.kit.startup import StartupError, prepare
     from albumen.main import create_app
     from albumen.telemetry.logging import configure_logging
 
     settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir)
     configure_logging(settings.log_level, settings.log_format)
+    limit_malloc_arenas()
     try:
         prepared = asyncio.run(prepare(settings))
     except StartupError as error:

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, func, literal, null, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from albumen.downloads.schemas import SizedAsset, StoredOriginal
+from albumen.kit.db import among
 from albumen.models import AlbumAsset, Asset, AssetExif, AssetFile
 
 # asset id, size, motion part id, its size, its path (motion columns are NULL without one)
@@ -39,11 +39,6 @@ def _sized() -> _Sized:
     )
 
 
-def _among(ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
-    """`asset.id = ANY($1)`: one array parameter, where IN (…) would hit PostgreSQL's 32767 limit."""
-    return Asset.id == any_(literal(list(dict.fromkeys(ids)), ARRAY(UUID(as_uuid=True))))
-
-
 def _sized_asset(row: Any) -> SizedAsset:
     asset_id, size, motion_id, motion_size, motion_path = row
     return SizedAsset(asset_id, int(size), motion_id, int(motion_size), motion_path)
@@ -57,7 +52,7 @@ class DownloadRepository:
         """The listed assets that are not trashed, in the order asked for."""
         if not ids:
             return []
-        rows = (await self.db.execute(_sized().where(_among(ids)))).all()
+        rows = (await self.db.execute(_sized().where(among(Asset.id, ids)))).all()
         found = {asset.id: asset for asset in map(_sized_asset, rows)}
         return [found[asset_id] for asset_id in ids if asset_id in found]
 
@@ -98,7 +93,7 @@ class DownloadRepository:
             Asset.original_path,
             edited_file.path if edited else null(),
             Asset.file_modified_at,
-        ).where(_among(ids))
+        ).where(among(Asset.id, ids))
         if edited:
             # The edited image: the full-size rendition marked as edited.
             statement = statement.outerjoin(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
+from sqlalchemy import ColumnElement, any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import QueryableAttribute
 
 
 def async_url(url: str) -> str:
@@ -45,3 +49,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def among(column: QueryableAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column = ANY($1)`: one array parameter however many values, where `IN (…)` binds one
+    parameter each and fails past PostgreSQL's 32,767."""
+    element: ColumnElement[Any] = column.__clause_element__()  # the Core column behind an ORM attribute
+    return column == any_(literal(list(dict.fromkeys(values)), ARRAY(element.type)))
