@@ -122,16 +122,18 @@ def test_bad_storage_stops_the_start_with_one_line(
     assert not (tmp_path / "postgres" / "postmaster.pid").exists()
 
 
-def test_wrong_s3_credentials_stop_the_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fault", ["wrong secret", "missing bucket"])
+def test_wrong_s3_credentials_or_bucket_stop_the_start(tmp_path: Path, fault: str) -> None:
     from tests.support.s3 import running_s3
 
     with running_s3(tmp_path / "s3") as s3:
+        bucket = "no-such-bucket" if fault == "missing bucket" else s3.bucket
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALBUMEN_")}
         env.update(
             ALBUMEN_DATA_DIR=str(tmp_path / "data"),
-            ALBUMEN_STORAGE__ORIGINALS=f"s3://{s3.bucket}/library?endpoint={s3.endpoint}&region=us-east-1",
+            ALBUMEN_STORAGE__ORIGINALS=f"s3://{bucket}/library?endpoint={s3.endpoint}&region=us-east-1",
             AWS_ACCESS_KEY_ID=s3.access_key,
-            AWS_SECRET_ACCESS_KEY="wrong-secret",
+            AWS_SECRET_ACCESS_KEY="wrong-secret" if fault == "wrong secret" else s3.secret_key,
         )
         result = subprocess.run(
             [*ALBUMEN, "serve"], env=env, capture_output=True, text=True, timeout=120, check=False
@@ -139,3 +141,6 @@ def test_wrong_s3_credentials_stop_the_start(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "ALBUMEN_STORAGE__ORIGINALS" in result.stderr
     assert "wrong-secret" not in result.stderr
+    assert s3.secret_key not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

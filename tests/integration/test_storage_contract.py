@@ -251,13 +251,8 @@ async def test_killed_writer_leaves_no_object_and_the_sweep_removes_its_orphan(t
     assert list((root / ".tmp").iterdir()) == []
 
 
-@pytest.mark.parametrize("kind", ["local", "s3"])
-async def test_200_mb_round_trip(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    storage: StorageBackend = (
-        LocalStorage(tmp_path / "root")
-        if kind == "local"
-        else s3_backend(request.getfixturevalue("s3_server"))
-    )
+async def test_200_mb_round_trip(backend: StorageBackend) -> None:
+    storage = backend
     block = os.urandom(MIB)
     expected = hashlib.sha1()
 

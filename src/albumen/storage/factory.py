@@ -50,6 +50,8 @@ async def check_reachable(storage: StorageBackend) -> None:
     """Fails fast at start on an unreachable endpoint, wrong credentials or a missing bucket."""
     try:
         await storage.exists("albumen-start-check")
+        if isinstance(storage, S3Storage):
+            await storage.check_bucket()
     except StorageError:
         raise
     except Exception as error:  # the clients' own errors: connection refused, 403, NoSuchBucket, …

@@ -70,6 +70,17 @@ class S3Storage:
         client_options: ClientConfig = {"allow_http": bool(endpoint and endpoint.startswith("http://"))}
         return cls(S3Store(bucket, client_options=client_options, **config), prefix)
 
+    async def check_bucket(self) -> None:
+        """Raises StorageError unless the bucket exists and lists for these credentials. A HEAD of a
+        missing object answers the same for a missing bucket as for an empty one; a listing does not."""
+        try:
+            async for _ in obstore.list(self.store, prefix=self.prefix + TEMP_PREFIX, chunk_size=1):
+                break
+        except Exception as error:
+            if "NoSuchBucket" in str(error):
+                raise StorageError(f"bucket {self.store.config.get('bucket', '')!r} does not exist") from None
+            raise
+
     def _path(self, key: str) -> str:
         check_key(key)
         if key.startswith(TEMP_PREFIX):
