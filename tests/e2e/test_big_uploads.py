@@ -17,8 +17,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.support.databases import fresh_database
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer, serving_on
 from tests.support.users import LoggedIn, sign_up_admin
 
 pytestmark = pytest.mark.e2e
@@ -28,14 +27,8 @@ BOUNDARY = "albumen-test-boundary"
 
 @pytest.fixture(scope="module")
 def server(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("big") / "data", asyncio.run(fresh_database(postgres_url)))
-    try:
+    with serving_on(postgres_url, tmp_path_factory.mktemp("big") / "data") as running:
         yield running
-    finally:
-        running.stop()
-        log = running.log()
-        first = log.find("Traceback")
-        assert first < 0, log[max(0, first - 500) : first + 3000]
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,7 @@ from tests.conftest import ASSETS_DIR
 from tests.e2e.harness import Completed, Node
 from tests.e2e.test_immich_cli import immich
 from tests.support.assets import fake_jpeg
-from tests.support.databases import fresh_database
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer, serving_on
 from tests.support.users import LoggedIn, create_api_key, create_user, sign_up_admin
 
 pytestmark = pytest.mark.e2e
@@ -29,16 +28,8 @@ GENERATED = 200
 
 @pytest.fixture(scope="module")
 def server(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(
-        tmp_path_factory.mktemp("cli-upload") / "data", asyncio.run(fresh_database(postgres_url))
-    )
-    try:
+    with serving_on(postgres_url, tmp_path_factory.mktemp("cli-upload") / "data") as running:
         yield running
-    finally:
-        running.stop()
-        log = running.log()
-        first = log.find("Traceback")
-        assert first < 0, log[max(0, first - 500) : first + 3000]
 
 
 @pytest.fixture(scope="module")

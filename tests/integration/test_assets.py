@@ -258,6 +258,14 @@ async def test_bad_uploads_write_nothing(client: httpx.AsyncClient, settings: Se
         files={"other": ("x", b"")},
     )
     assert no_file.status_code == 400
+    two_files = await client.post(
+        "/assets",
+        headers=admin.headers,
+        data={"fileCreatedAt": "2024-01-01T00:00:00Z", "fileModifiedAt": "2024-01-01T00:00:00Z"},
+        files=[("assetData", ("a.jpg", b"one")), ("assetData", ("b.jpg", b"two"))],
+    )
+    assert two_files.status_code == 400
+    assert two_files.json()["message"] == "Too many files in field assetData"
     not_multipart = await client.post("/assets", headers=admin.headers, json={"assetData": "x"})
     assert not_multipart.status_code == 400
     no_dates = await client.post("/assets", headers=admin.headers, files={"assetData": ("a.jpg", b"abc")})

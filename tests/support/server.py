@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,3 +80,23 @@ def start_server(
         time.sleep(0.2)
     server.stop(signal.SIGKILL)
     raise TimeoutError(f"albumen serve did not answer within {timeout}s:\n{server.log()}")
+
+
+def assert_no_traceback(server: RunningServer) -> None:
+    """A server that answered every bad request properly logged no traceback."""
+    log = server.log()
+    first = log.find("Traceback")
+    assert first < 0, log[max(0, first - 500) : first + 3000]
+
+
+@contextmanager
+def serving_on(postgres_url: str, data_dir: Path) -> Iterator[RunningServer]:
+    """`albumen serve` on a fresh database of the test run's PostgreSQL; checked for tracebacks."""
+    from tests.support.databases import fresh_database
+
+    running = start_server(data_dir, asyncio.run(fresh_database(postgres_url)))
+    try:
+        yield running
+    finally:
+        running.stop()
+        assert_no_traceback(running)

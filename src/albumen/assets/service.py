@@ -88,7 +88,6 @@ class AssetService:
         self, auth: AuthContext, body: AsyncIterator[bytes], content_type: str | None
     ) -> UploadOutcome:
         originals = self.storage["originals"]
-        staged = Staged(originals)
 
         async def write(name: str, _filename: str, chunks: Any) -> WriteResult:
             if name not in (ASSET_FIELD, SIDECAR_FIELD):
@@ -103,17 +102,17 @@ class AssetService:
         form: Form[WriteResult] = await read_form(body, content_type, write, discard)
         try:
             asset_part = _single(form, ASSET_FIELD, required=True)
-            assert asset_part is not None
-            staged.asset = asset_part[1]
             sidecar = _single(form, SIDECAR_FIELD, required=False)
-            staged.sidecar = sidecar[1] if sidecar else None
-            part_name = form.files[ASSET_FIELD][0][0]
-            return await self.store_upload(
-                auth, form.fields, part_name, staged, sidecar[0] if sidecar else None
-            )
         except BaseException:
-            await staged.discard()
+            for parts in form.files.values():
+                for _, written in parts:
+                    await originals.discard(written.key)
             raise
+        assert asset_part is not None
+        staged = Staged(originals, asset=asset_part[1], sidecar=sidecar[1] if sidecar else None)
+        return await self.store_upload(
+            auth, form.fields, asset_part[0], staged, sidecar[0] if sidecar else None
+        )
 
     async def store_upload(
         self,
