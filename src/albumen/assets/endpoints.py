@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from pathlib import PurePosixPath
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import BackgroundTasks, Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import UUID4
 
-from albumen.assets.service import AssetService
+from albumen.assets.service import AssetService, MediaFile, MediaRedirect
 from albumen.assets.tasks import TemplateSettings, apply_storage_template
 from albumen.container import Container
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
-from albumen.kit.errors import NotFound
-from albumen.storage.layout import ASSET_FILE_KIND
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 
 router = ImmichRouter()
-
-# Formats a browser shows as they are: a "fullsize" request for one of these is the original.
-WEB_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".bmp"}
 
 
 def asset_service(db: DbDep, container: ContainerDep) -> AssetService:
@@ -170,20 +165,7 @@ async def delete_asset_metadata(id: UUID4, key: str, auth: Auth, service: Servic
 async def download_asset(
     id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep, edited: bool = False
 ) -> Response:
-    await service.access.require(auth, "asset.download", [id])
-    asset = await service.repository.get(id)
-    if asset is None:
-        raise NotFound("Asset media not found")
-    # The name a browser saves: the original name's stem with the stored file's real extension.
-    name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(asset.original_path).suffix}"
-    await service.db.commit()  # nothing more to read: free the connection before streaming
-    return await serve_object(
-        request,
-        container.storage["originals"],
-        asset.original_path,
-        filename=name,
-        presign_for=_presign_for(container),
-    )
+    return await _serve(request, service, container, await service.original_file(auth, id))
 
 
 @router.operation("viewAsset")
@@ -196,41 +178,30 @@ async def view_asset(
     size: dto.AssetMediaSize = dto.AssetMediaSize.thumbnail,
     edited: bool = False,
 ) -> Response:
-    await service.access.require(auth, "asset.view", [id])
-    asset = await service.repository.get(id)
-    if asset is None:
-        raise NotFound("Asset media not found")
-    query = f"?edited={str(edited).lower()}" if edited else ""
-    if size == dto.AssetMediaSize.original:
-        return RedirectResponse(f"{request.url.path.rsplit('/', 1)[0]}/original{query}", status_code=302)
-    stored = await service.repository.file(id, size.value, edited=edited)
-    if size == dto.AssetMediaSize.fullsize and stored is None:
-        if PurePosixPath(asset.original_path).suffix.lower() in WEB_FORMATS and not edited:
-            return RedirectResponse(f"{request.url.path.rsplit('/', 1)[0]}/original{query}", status_code=302)
-        return RedirectResponse(f"{request.url.path}?size=preview{query.replace('?', '&')}", status_code=302)
-    if stored is None:
-        raise NotFound("Asset media not found")
-    extension = PurePosixPath(stored.path).suffix
-    name = f"{PurePosixPath(asset.original_file_name).stem}_{size.value}{extension}"
-    await service.db.commit()
-    return await serve_object(
-        request, container.storage[ASSET_FILE_KIND[size.value]], stored.path, filename=name,
-        presign_for=_presign_for(container),
-    )  # fmt: skip
+    chosen = await service.image_file(auth, id, size.value, edited=edited)
+    if isinstance(chosen, MediaRedirect):
+        base = request.url.path.rsplit("/", 1)[0]
+        query = {"edited": "true"} if edited else {}
+        if chosen.to == "preview":
+            return RedirectResponse(
+                f"{base}/thumbnail?{urlencode({'size': 'preview', **query})}", status_code=302
+            )
+        return RedirectResponse(f"{base}/original{'?' + urlencode(query) if query else ''}", status_code=302)
+    return await _serve(request, service, container, chosen)
 
 
 @router.operation("playAssetVideo")
 async def play_asset_video(
     id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep
 ) -> Response:
-    await service.access.require(auth, "asset.view", [id])
-    asset = await service.repository.get(id)
-    if asset is None or asset.type != "VIDEO":
-        raise NotFound("Asset not found or asset is not a video")
-    encoded = await service.repository.file(id, "encoded_video")
-    await service.db.commit()
-    if encoded is not None:
-        storage, key = container.storage["encoded_video"], encoded.path
-    else:
-        storage, key = container.storage["originals"], asset.original_path
-    return await serve_object(request, storage, key, presign_for=_presign_for(container))
+    return await _serve(request, service, container, await service.video_file(auth, id))
+
+
+async def _serve(
+    request: Request, service: AssetService, container: Container, chosen: MediaFile
+) -> Response:
+    await service.db.commit()  # nothing more to read: free the connection before streaming
+    return await serve_object(
+        request, container.storage[chosen.kind], chosen.key, filename=chosen.filename,
+        presign_for=_presign_for(container),
+    )  # fmt: skip

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 import structlog
@@ -22,17 +23,33 @@ from albumen.assets.schemas import UploadRequest, asset_response, parse_checksum
 from albumen.authn.schemas import AuthContext
 from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
-from albumen.kit.errors import BadRequest
+from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
 from albumen.models import Asset, User
 from albumen.storage.base import StorageBackend, WriteResult
-from albumen.storage.layout import ASSET_FILE_KIND, sidecar_key, upload_key
+from albumen.storage.layout import ASSET_FILE_KIND, StorageKind, sidecar_key, upload_key
 from albumen.users.schemas import user_dto
 
 log = structlog.get_logger("albumen.assets")
 
+# Formats a browser shows as they are: a "fullsize" request for one of these is the original.
+WEB_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".bmp"}
 ASSET_FIELD = "assetData"
 SIDECAR_FIELD = "sidecarData"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    kind: StorageKind
+    key: str
+    filename: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRedirect:
+    """Serve another size instead: "original" or "preview"."""
+
+    to: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +279,50 @@ class AssetService:
             visibility=visibility.value if visibility is not None else None,
         )
         return dto.AssetStatsResponseDto(images=counts.images, videos=counts.videos, total=counts.total)
+
+    # --- files -------------------------------------------------------------------------------
+
+    async def original_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:
+        await self.access.require(auth, "asset.download", [asset_id])
+        asset = await self._media_asset(asset_id, "Asset media not found")
+        # The name a browser saves: the original name's stem with the stored file's real extension.
+        name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(asset.original_path).suffix}"
+        return MediaFile("originals", asset.original_path, name)
+
+    async def image_file(
+        self, auth: AuthContext, asset_id: uuid.UUID, size: str, *, edited: bool
+    ) -> MediaFile | MediaRedirect:
+        """A generated image, or where to look instead: `original` always redirects to the original,
+        a missing `fullsize` to the original (a format browsers show) or else to the preview."""
+        await self.access.require(auth, "asset.view", [asset_id])
+        asset = await self._media_asset(asset_id, "Asset media not found")
+        if size == "original":
+            return MediaRedirect("original")
+        stored = await self.repository.file(asset_id, size, edited=edited)
+        if stored is None and size == "fullsize":
+            web = PurePosixPath(asset.original_path).suffix.lower() in WEB_FORMATS
+            return MediaRedirect("original" if web and not edited else "preview")
+        if stored is None:
+            raise NotFound("Asset media not found")
+        name = f"{PurePosixPath(asset.original_file_name).stem}_{size}{PurePosixPath(stored.path).suffix}"
+        return MediaFile(ASSET_FILE_KIND[size], stored.path, name)
+
+    async def video_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:
+        """The transcode when there is one, else the original."""
+        await self.access.require(auth, "asset.view", [asset_id])
+        asset = await self._media_asset(asset_id, "Asset not found or asset is not a video")
+        if asset.type != "VIDEO":
+            raise NotFound("Asset not found or asset is not a video")
+        encoded = await self.repository.file(asset_id, "encoded_video")
+        if encoded is not None:
+            return MediaFile("encoded_video", encoded.path, None)
+        return MediaFile("originals", asset.original_path, None)
+
+    async def _media_asset(self, asset_id: uuid.UUID, missing: str) -> Asset:
+        asset = await self.repository.get(asset_id)
+        if asset is None:
+            raise NotFound(missing)
+        return asset
 
     # --- change ------------------------------------------------------------------------------
 
