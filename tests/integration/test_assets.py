@@ -101,6 +101,12 @@ async def test_ranges_validators_and_missing_thumbnails(client: httpx.AsyncClien
     redirect = await client.get(f"/assets/{photo}/thumbnail?size=fullsize", headers=admin.headers)
     assert redirect.status_code == 302
     assert redirect.headers["location"].endswith(f"/assets/{photo}/original")
+    heic = await upload_id(client, admin, "p.heic", b"heic bytes")
+    to_preview = await client.get(f"/assets/{heic}/thumbnail?size=fullsize", headers=admin.headers)
+    assert to_preview.status_code == 302
+    assert to_preview.headers["location"].endswith(f"/assets/{heic}/thumbnail?size=preview")
+    original = await client.get(f"/assets/{heic}/thumbnail?size=original", headers=admin.headers)
+    assert original.headers["location"].endswith(f"/assets/{heic}/original")
     not_video = await client.get(f"/assets/{photo}/video/playback", headers=admin.headers)
     assert not_video.status_code == 404
 
