@@ -41,6 +41,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "created $VENV with $("$VENV/bin/python" --version)"
 fi
 
+# Metadata extraction (dates, GPS, camera, motion photos) runs exiftool, as Immich does.
+if ! command -v exiftool >/dev/null 2>&1; then
+  apt_install libimage-exiftool-perl
+fi
+
 if [ ! -x "$VENV/bin/uv" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check uv
 fi
