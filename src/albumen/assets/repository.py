@@ -191,6 +191,39 @@ class AssetRepository:
                 .on_conflict_do_nothing()
             )
 
+    async def pair_live_photo(self, asset_id: uuid.UUID, content_id: str) -> None:
+        """Links a still and a video of one owner that share a live-photo content identifier (whichever
+        of the two arrives second finds the first); the video is hidden, as Immich does."""
+        asset = await self.get(asset_id)
+        if asset is None:
+            return
+        wanted = "VIDEO" if asset.type == "IMAGE" else "IMAGE"
+        partner = await self.db.scalar(
+            select(Asset)
+            .join(AssetExif, AssetExif.asset_id == Asset.id)
+            .where(
+                Asset.owner_id == asset.owner_id,
+                Asset.type == wanted,
+                Asset.id != asset.id,
+                Asset.deleted_at.is_(None),
+                AssetExif.live_photo_cid == content_id,
+            )
+            .limit(1)
+        )
+        if partner is None:
+            return
+        still, video = (asset, partner) if asset.type == "IMAGE" else (partner, asset)
+        await self.update([still.id], live_photo_video_id=video.id)
+        await self.update([video.id], visibility="hidden")
+
+    async def fill_dimensions(self, asset_id: uuid.UUID, width: int, height: int) -> None:
+        """Metadata's dimensions win; the decoder's fill in when the file declared none."""
+        await self.db.execute(
+            update(Asset)
+            .where(Asset.id == asset_id, Asset.width.is_(None))
+            .values(width=width, height=height)
+        )
+
     async def storage_label(self, user_id: uuid.UUID) -> str | None:
         label: str | None = await self.db.scalar(select(User.storage_label).where(User.id == user_id))
         return label

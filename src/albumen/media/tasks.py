@@ -1,0 +1,160 @@
+"""The work after an upload, one step per job: read the metadata, then make the thumbnails.
+
+Each step is idempotent (running it twice gives the same rows and files) and reads the asset fresh,
+so a retried or duplicated job is harmless. The bytes come from the originals location; exiftool and
+libvips want a file, so an original kept in a bucket is first copied to a temporary file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import tempfile
+import threading
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+
+from albumen.assets.repository import AssetRepository
+from albumen.kit.db import Database
+from albumen.media.images import GeneratedImages, ImageSpec, generate_images
+from albumen.media.metadata import MediaMetadata, MetadataReader
+from albumen.storage.base import StorageBackend
+from albumen.storage.layout import image_key
+from albumen.storage.local import LocalStorage
+
+log = structlog.get_logger("albumen.media")
+
+# Columns a user edited by hand (AssetExif.locked_properties) keep their value over the file's.
+_LOCKED_EXIF = {
+    "description": ("description",),
+    "rating": ("rating",),
+    "latitude": ("latitude",),
+    "longitude": ("longitude",),
+    "dateTimeOriginal": ("date_time_original",),
+    "timeZone": ("time_zone",),
+}
+_LOCKED_ASSET = {"dateTimeOriginal": ("file_created_at", "local_date_time")}
+
+_reader: MetadataReader | None = None
+_reader_lock = threading.Lock()
+
+
+def shared_reader() -> MetadataReader:
+    """One exiftool process per worker process, started on first use."""
+    global _reader
+    with _reader_lock:
+        if _reader is None:
+            _reader = MetadataReader()
+            _reader.open()
+        return _reader
+
+
+@contextlib.asynccontextmanager
+async def local_file(storage: StorageBackend, key: str) -> AsyncIterator[Path]:
+    """The object as a path: in place for a local folder, else a temporary copy removed afterwards."""
+    if isinstance(storage, LocalStorage):
+        yield storage.root / key
+        return
+    with tempfile.TemporaryDirectory(prefix="albumen-media-") as folder:
+        path = Path(folder) / Path(key).name
+        async with await anyio.open_file(path, "wb") as handle:
+            async for chunk in storage.read(key):
+                await handle.write(chunk)
+        yield path
+
+
+async def extract_metadata(
+    database: Database,
+    storage: Mapping[str, StorageBackend],
+    asset_id: uuid.UUID,
+    reader: MetadataReader | None = None,
+) -> MediaMetadata | None:
+    """Reads the original (and its sidecar) and stores dates, place, camera and the rest; pairs a live
+    photo with its video by content identifier. None when the asset is gone."""
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        asset = await repository.get(asset_id)
+        if asset is None:
+            return None
+        sidecar = await repository.file(asset_id, "sidecar")
+        original_key, created_at = asset.original_path, asset.file_created_at
+    originals = storage["originals"]
+    async with contextlib.AsyncExitStack() as stack:
+        path = await stack.enter_async_context(local_file(originals, original_key))
+        sidecar_path = (
+            await stack.enter_async_context(local_file(originals, sidecar.path)) if sidecar else None
+        )
+        read = functools.partial(
+            (reader or shared_reader()).read, path, sidecar=sidecar_path, file_created_at=created_at
+        )
+        metadata: MediaMetadata = await anyio.to_thread.run_sync(read)
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        exif = await repository.exif(asset_id)
+        locked = set(exif.locked_properties or ()) if exif else set()
+        skip_exif = {column for name in locked for column in _LOCKED_EXIF.get(name, ())}
+        skip_asset = {column for name in locked for column in _LOCKED_ASSET.get(name, ())}
+        await repository.update(
+            [asset_id], **{k: v for k, v in metadata.asset_columns().items() if k not in skip_asset}
+        )
+        await repository.update_exif(
+            [asset_id], {k: v for k, v in metadata.asset_exif_columns().items() if k not in skip_exif}, []
+        )
+        if metadata.live_photo_cid:
+            await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
+    return metadata
+
+
+async def generate_thumbnails(
+    database: Database,
+    storage: Mapping[str, StorageBackend],
+    asset_id: uuid.UUID,
+    image_config: Mapping[str, Any],
+) -> GeneratedImages | None:
+    """Writes the thumbnail, preview (and full size when enabled) and records them with the thumbhash.
+    Videos wait for the video pipeline; None when nothing was made."""
+    async with database.unit_of_work() as db:
+        asset = await AssetRepository(db).get(asset_id)
+        if asset is None or asset.type != "IMAGE":
+            return None
+        owner_id, original_key = asset.owner_id, asset.original_path
+    fullsize = image_config["fullsize"]
+    make = functools.partial(
+        generate_images,
+        thumbnail=ImageSpec.from_config(image_config["thumbnail"]),
+        preview=ImageSpec.from_config(image_config["preview"]),
+        fullsize=ImageSpec.from_config(fullsize) if fullsize.get("enabled") else None,
+        colorspace=image_config.get("colorspace", "p3"),
+    )
+    async with local_file(storage["originals"], original_key) as path:
+        generated: GeneratedImages = await anyio.to_thread.run_sync(make, path)
+    thumbnails = storage["thumbnails"]
+    written: list[tuple[str, str]] = []
+    for size, encoded in (("thumbnail", generated.thumbnail), ("preview", generated.preview),
+                          ("fullsize", generated.fullsize)):  # fmt: skip
+        if encoded is None:
+            continue
+        key = image_key(owner_id, asset_id, size, "webp" if encoded.format == "webp" else "jpeg")
+        await thumbnails.write(key, _once(encoded.data))
+        written.append((size, key))
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        if await repository.get(asset_id) is None:  # deleted meanwhile: leave no files behind
+            for _, key in written:
+                await thumbnails.delete(key)
+            return None
+        for size, key in written:
+            await repository.add_file(asset_id, size, key)
+        await repository.update([asset_id], thumbhash=generated.thumbhash)
+        await repository.fill_dimensions(asset_id, generated.width, generated.height)
+    log.info("thumbnails generated", asset_id=str(asset_id), decoder=generated.decoder)
+    return generated
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -1,0 +1,111 @@
+"""After an upload: metadata from the real exiftool and thumbnails from libvips land in the rows and files
+the API serves; each step can run twice; hand edits survive; live photos pair up."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import pyvips  # type: ignore[import-untyped]
+from sqlalchemy import select, update
+
+from albumen.media.tasks import extract_metadata, generate_thumbnails
+from albumen.models import AssetExif, AssetFile
+from albumen.system.config import defaults
+from tests.conftest import ASSETS_DIR
+from tests.integration.test_media_metadata import make_movie
+from tests.support.assets import upload_id
+from tests.support.users import LoggedIn, sign_up_admin
+
+IMAGE_CONFIG = defaults()["image"]
+
+
+async def process(app: Any, asset_id: str) -> None:
+    container = app.state.container
+    await extract_metadata(container.database, container.storage, uuid.UUID(asset_id))
+    await generate_thumbnails(container.database, container.storage, uuid.UUID(asset_id), IMAGE_CONFIG)
+
+
+async def upload_file(client: httpx.AsyncClient, who: LoggedIn, relative: str) -> str:
+    path = ASSETS_DIR / relative
+    return await upload_id(client, who, path.name, path.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("relative", "taken", "camera"),
+    [
+        ("metadata/gps-position/thompson-springs.jpg", "2022-01-10", None),
+        ("formats/heic/IMG_2682.heic", None, "Apple"),
+        ("metadata/faces/portrait-orientation-6.jpg", None, None),
+        ("formats/jxl/16bit-HDR-P3-nclx.jxl", None, None),
+    ],
+)
+async def test_uploaded_photo_gets_metadata_and_images(
+    client: httpx.AsyncClient, app: Any, relative: str, taken: str | None, camera: str | None
+) -> None:
+    admin = await sign_up_admin(client)
+    asset_id = await upload_file(client, admin, relative)
+
+    await process(app, asset_id)
+
+    info = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+    assert info["thumbhash"]
+    assert info["width"]
+    assert info["height"]
+    if taken:
+        assert info["localDateTime"].startswith(taken)
+        assert info["exifInfo"]["latitude"] == pytest.approx(39.115, abs=0.001)
+    if camera:
+        assert info["exifInfo"]["make"] == camera
+    for size, mime, longest in (("thumbnail", "image/webp", 250), ("preview", "image/jpeg", 1440)):
+        response = await client.get(f"/assets/{asset_id}/thumbnail?size={size}", headers=admin.headers)
+        assert response.status_code == 200, (size, response.text)
+        assert response.headers["content-type"] == mime
+        image = pyvips.Image.new_from_buffer(response.content, "")
+        assert min(image.width, image.height) == min(longest, info["width"], info["height"])
+        # the same shape as the upright original
+        assert (image.width >= image.height) == (info["width"] >= info["height"])
+
+
+async def test_running_the_steps_again_changes_nothing(client: httpx.AsyncClient, app: Any) -> None:
+    admin = await sign_up_admin(client)
+    asset_id = await upload_file(client, admin, "albums/nature/prairie_falcon.jpg")
+    await process(app, asset_id)
+    first = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+    await client.put(f"/assets/{asset_id}", headers=admin.headers, json={"description": "by hand"})
+
+    await process(app, asset_id)
+
+    again = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+    assert again["thumbhash"] == first["thumbhash"]
+    assert again["exifInfo"]["description"] == "by hand"  # a hand edit outlives re-extraction
+    async with app.state.container.database.unit_of_work() as db:
+        files = (await db.scalars(select(AssetFile).where(AssetFile.asset_id == uuid.UUID(asset_id)))).all()
+    assert sorted(f.type for f in files) == ["preview", "thumbnail"]
+
+
+async def test_live_photo_still_and_video_pair_by_content_identifier(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    admin = await sign_up_admin(client)
+    content_id = "8E5C3B2A-1234-4D5E-9F00-ABCDEF012345"
+    still = await upload_file(client, admin, "albums/nature/silver_fir.jpg")
+    await process(app, still)
+    async with app.state.container.database.unit_of_work() as db:
+        # The still's content identifier sits in Apple's maker notes, which no test file carries.
+        await db.execute(
+            update(AssetExif).where(AssetExif.asset_id == uuid.UUID(still)).values(live_photo_cid=content_id)
+        )
+    movie = make_movie(
+        datetime(2023, 11, 15, 12, 30, tzinfo=UTC),
+        apple_keys={"com.apple.quicktime.content.identifier": content_id},
+    )
+    video = await upload_id(client, admin, "IMG_0001.MOV", movie)
+
+    await process(app, video)
+
+    assert (await client.get(f"/assets/{still}", headers=admin.headers)).json()["livePhotoVideoId"] == video
+    assert (await client.get(f"/assets/{video}", headers=admin.headers)).json()["visibility"] == "hidden"
