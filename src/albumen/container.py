@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from albumen.authn.ratelimit import LoginThrottle, SlidingWindowLimiter
 from albumen.config import Settings
+from albumen.events.bus import EventBus
 from albumen.kit.db import Database
 from albumen.storage.base import StorageBackend
 
@@ -17,6 +18,8 @@ class Container:
     login_throttle: LoginThrottle
     # Keyed by kind: originals, thumbnails, encoded_video, profile, backups.
     storage: dict[str, StorageBackend]
+    # Client events for the Socket.IO gateway (events/socket.py), which serve's lifespan subscribes.
+    events: EventBus = field(default_factory=EventBus)
 
     @classmethod
     def build(cls, settings: Settings, database: Database, storage: dict[str, StorageBackend]) -> Container:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from albumen.config import Settings
 from albumen.container import Container
+from albumen.events.socket import SocketGateway
 from albumen.http.errors import install_error_handlers
 from albumen.http.middleware import RequestContextMiddleware
 from albumen.immich.spec import IMMICH_VERSION
@@ -46,6 +47,7 @@ def _routers() -> list[object]:
 
 def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
     """`prepared`: database and storage the caller already brought up (serve does, to fail cleanly)."""
+    gateway = SocketGateway()  # one process; Redis fan-out: events.socket.client_manager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +59,10 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
             settings.media_dir.mkdir(parents=True, exist_ok=True)
             container = app.state.container = Container.build(settings, database, ready.storage)
             log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})
-            async with housekeeping(container, settings.housekeeping_interval_seconds):
+            async with (
+                housekeeping(container, settings.housekeeping_interval_seconds),
+                gateway.serving(container),
+            ):
                 yield
         finally:
             await database.dispose()
@@ -83,5 +88,6 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
     app.include_router(well_known)
     app.include_router(system_public)
     app.include_router(metrics)
+    app.mount(f"{API_PREFIX}/socket.io", gateway.asgi_app)
     app.add_middleware(RequestContextMiddleware)
     return app

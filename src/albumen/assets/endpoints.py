@@ -96,6 +96,13 @@ async def delete_assets(
     )
     # Background tasks run after the response, hence after the transaction committed.
     background.add_task(service.remove_files, files)
+    # Then the owner's clients hear of it (asset.delete access means the caller owns them all).
+    wanted = list(dict.fromkeys(ids))
+    if body.force or not config["trash"]["enabled"]:
+        for asset_id in wanted:
+            background.add_task(container.events.asset_delete, auth.user.id, asset_id)
+    else:
+        background.add_task(container.events.asset_trash, auth.user.id, wanted)
 
 
 @router.operation("copyAsset")
