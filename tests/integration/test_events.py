@@ -226,6 +226,29 @@ async def test_trash_and_delete_reach_only_the_owner(
     await owner_again.expect_nothing(0)
 
 
+async def test_restore_and_empty_trash_reach_the_owner(
+    server: RunningServer,
+    accounts: tuple[LoggedIn, LoggedIn],
+    http: httpx.AsyncClient,
+    listeners: list[Listener],
+) -> None:
+    _, user = accounts
+    await http.post("/trash/empty", headers=user.headers)  # what earlier tests left, before we listen
+    owner = await listener(listeners).connect(server, user.headers)
+    assert await owner.expect("on_server_version") == (SERVER_VERSION,)
+    kept = (await upload_asset(http, user, "kept.jpg")).json()["id"]
+    gone = (await upload_asset(http, user, "gone.jpg")).json()["id"]
+    await http.request("DELETE", "/assets", headers=user.headers, json={"ids": [kept, gone]})
+    assert await owner.expect("on_asset_trash") == ([kept, gone],)
+
+    restored = await http.post("/trash/restore/assets", headers=user.headers, json={"ids": [kept]})
+    assert restored.json() == {"count": 1}
+    assert await owner.expect("on_asset_restore") == ([kept],)
+    emptied = await http.post("/trash/empty", headers=user.headers)
+    assert emptied.json() == {"count": 1}
+    assert await owner.expect("on_asset_delete") == (gone,)
+
+
 async def test_the_bus_fans_out_and_survives_a_failing_subscriber() -> None:
     bus = EventBus()
     seen: list[ClientEvent] = []

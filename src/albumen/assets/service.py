@@ -469,20 +469,20 @@ class AssetService:
         await self.repository.trash(wanted, datetime.now(UTC))
         return []
 
-    async def restore(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> int:
+    async def restore(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         wanted = unique_ids(ids)
         await self.access.require(auth, "asset.delete", wanted)
         await self.repository.restore(wanted)
-        return len(wanted)
+        return wanted
 
-    async def restore_trash(self, auth: AuthContext) -> int:
+    async def restore_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
         await self.repository.restore(ids)
-        return len(ids)
+        return ids
 
-    async def empty_trash(self, auth: AuthContext) -> tuple[int, list[StoredFile]]:
+    async def empty_trash(self, auth: AuthContext) -> tuple[list[uuid.UUID], list[StoredFile]]:
         ids = await self.repository.trashed_ids(auth.user.id)
-        return len(ids), await self.purge(ids)
+        return ids, await self.purge(ids)
 
     async def purge(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
         """Rows go now; the returned files go after commit (`remove_files`). A live photo's hidden

@@ -1,4 +1,8 @@
-"""/trash: restore or empty the caller's trash (the rows live in the assets domain)."""
+"""/trash: restore or empty the caller's trash (the rows live in the assets domain).
+
+Clients hear about it over the websocket after the transaction commits (background tasks run after the
+response is sent, and the response is sent after the commit).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import uuid
 from fastapi import BackgroundTasks
 
 from albumen.assets.endpoints import Service
-from albumen.http.deps import Auth
+from albumen.http.deps import Auth, ContainerDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 
@@ -15,18 +19,30 @@ router = ImmichRouter()
 
 
 @router.operation("emptyTrash")
-async def empty_trash(auth: Auth, service: Service, background: BackgroundTasks) -> dto.TrashResponseDto:
-    count, files = await service.empty_trash(auth)
-    background.add_task(service.remove_files, files)  # after the response, so after the commit
-    return dto.TrashResponseDto(count=count)
+async def empty_trash(
+    auth: Auth, service: Service, container: ContainerDep, background: BackgroundTasks
+) -> dto.TrashResponseDto:
+    ids, files = await service.empty_trash(auth)
+    background.add_task(service.remove_files, files)
+    for asset_id in ids:
+        background.add_task(container.events.asset_delete, auth.user.id, asset_id)
+    return dto.TrashResponseDto(count=len(ids))
 
 
 @router.operation("restoreTrash")
-async def restore_trash(auth: Auth, service: Service) -> dto.TrashResponseDto:
-    return dto.TrashResponseDto(count=await service.restore_trash(auth))
+async def restore_trash(
+    auth: Auth, service: Service, container: ContainerDep, background: BackgroundTasks
+) -> dto.TrashResponseDto:
+    ids = await service.restore_trash(auth)
+    if ids:
+        background.add_task(container.events.asset_restore, auth.user.id, ids)
+    return dto.TrashResponseDto(count=len(ids))
 
 
 @router.operation("restoreAssets")
-async def restore_assets(body: dto.BulkIdsDto, auth: Auth, service: Service) -> dto.TrashResponseDto:
-    ids = [uuid.UUID(str(item.root)) for item in body.ids]
-    return dto.TrashResponseDto(count=await service.restore(auth, ids))
+async def restore_assets(
+    body: dto.BulkIdsDto, auth: Auth, service: Service, container: ContainerDep, background: BackgroundTasks
+) -> dto.TrashResponseDto:
+    ids = await service.restore(auth, [uuid.UUID(str(item.root)) for item in body.ids])
+    background.add_task(container.events.asset_restore, auth.user.id, ids)
+    return dto.TrashResponseDto(count=len(ids))
