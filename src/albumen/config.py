@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     port: int = Field(2283, ge=1, le=65535)
     data_dir: Path = Path("./albumen-data")
     database_url: str | None = None
+    redis_url: str | None = Field(
+        None, description="Redis for scaling out (redis://, rediss://, unix://); unset: no Redis is used"
+    )
     config_file: Path | None = Field(None, description="Immich-style system config file (read-only config)")
     allow_setup: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -72,6 +75,15 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
     @classmethod

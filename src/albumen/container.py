@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from albumen.authn.ratelimit import LoginThrottle, SlidingWindowLimiter
 from albumen.config import Settings
 from albumen.events.bus import EventBus
+from albumen.jobs.queue import JobQueue
 from albumen.kit.db import Database
 from albumen.storage.base import StorageBackend
 
@@ -18,6 +19,8 @@ class Container:
     login_throttle: LoginThrottle
     # Keyed by kind: originals, thumbnails, encoded_video, profile, backups.
     storage: dict[str, StorageBackend]
+    # Started and stopped by jobs.tasks.jobs_running (serve's lifespan, `albumen worker`).
+    jobs: JobQueue
     # Client events for the Socket.IO gateway (events/socket.py), which serve's lifespan subscribes.
     events: EventBus = field(default_factory=EventBus)
 
@@ -28,6 +31,7 @@ class Container:
             settings=settings,
             database=database,
             storage=storage,
+            jobs=JobQueue(database, settings),
             login_throttle=LoginThrottle(
                 per_ip=SlidingWindowLimiter(limits.login_per_ip, limits.window_seconds),
                 per_account=SlidingWindowLimiter(limits.login_per_account, limits.window_seconds),

@@ -15,6 +15,7 @@ from albumen.events.socket import SocketGateway
 from albumen.http.errors import install_error_handlers
 from albumen.http.middleware import RequestContextMiddleware
 from albumen.immich.spec import IMMICH_VERSION
+from albumen.jobs.tasks import jobs_running
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import Runtime, prepare
 from albumen.system.repository import SystemMetadataRepository
@@ -30,6 +31,7 @@ def _routers() -> list[object]:
     from albumen.assets.endpoints import router as assets
     from albumen.authn.endpoints import router as authn
     from albumen.downloads.endpoints import router as downloads
+    from albumen.jobs.endpoints import router as jobs
     from albumen.oauth.endpoints import router as oauth
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
@@ -41,7 +43,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health,
+        system, health, jobs,
     ]  # fmt: skip
 
 
@@ -61,6 +63,7 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
             log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})
             async with (
                 housekeeping(container, settings.housekeeping_interval_seconds),
+                jobs_running(container),
                 gateway.serving(container),
             ):
                 yield

@@ -102,12 +102,34 @@ def migrate(config: ConfigOption = None, data_dir: DataDirOption = None) -> None
 @app.command()
 def worker(
     config: ConfigOption = None,
-    queues: Annotated[str, typer.Option(help="comma-separated queue names")] = "all",
+    queues: Annotated[
+        str, typer.Option(help="comma-separated Immich queue names (e.g. thumbnailGeneration), or 'all'")
+    ] = "all",
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Run background job workers (the job system arrives with the media pipeline)."""
-    settings_or_exit(config)
-    typer.echo("albumen worker: no job queues exist yet in this version; nothing to run", err=True)
-    raise typer.Exit(1)
+    """Run background job workers for some queues, next to `albumen serve` (which runs them all too)."""
+    from albumen.jobs.schemas import QueueName
+    from albumen.jobs.tasks import run_worker
+    from albumen.kit.startup import StartupError
+    from albumen.telemetry.logging import configure_logging
+
+    settings = settings_or_exit(config, data_dir=data_dir)
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    known = {queue.value: queue for queue in QueueName}
+    if names == ["all"]:
+        chosen = list(QueueName)
+    elif not names or any(name not in known for name in names):
+        unknown = ", ".join(name for name in names if name not in known) or "(none given)"
+        typer.echo(f"albumen: unknown queue {unknown} (--queues); one of: {', '.join(known)}", err=True)
+        raise typer.Exit(2)
+    else:
+        chosen = [known[name] for name in names]
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        asyncio.run(run_worker(settings, chosen))
+    except StartupError as error:
+        typer.echo(f"albumen: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

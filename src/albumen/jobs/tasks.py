@@ -1,0 +1,65 @@
+"""Where job handlers are registered, and the two ways workers run: inside `albumen serve` and as
+`albumen worker --queues ...` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterable
+
+from albumen.config import Settings
+from albumen.container import Container
+from albumen.jobs.queue import JobQueue
+from albumen.jobs.schemas import QueueName
+from albumen.kit.db import Database, create_engine
+from albumen.kit.startup import prepare
+
+log = logging.getLogger("albumen.jobs")
+
+
+def register_handlers(container: Container) -> None:
+    """Every job handler, in one list that `serve` and `worker` share so all processes agree.
+
+    A domain adds its handlers here, closing over what they need, e.g.
+    `container.jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, handler)`.
+    """
+
+
+@contextlib.asynccontextmanager
+async def jobs_running(
+    container: Container, queues: Iterable[QueueName] = QueueName
+) -> AsyncIterator[JobQueue]:
+    """Registers the handlers, starts the job queue with workers for `queues`, stops it on exit."""
+    register_handlers(container)
+    await container.jobs.start(workers=queues)
+    try:
+        yield container.jobs
+    finally:
+        await container.jobs.stop()
+
+
+async def run_worker(settings: Settings, queues: list[QueueName]) -> None:
+    """`albumen worker`: runs the named queues until SIGTERM or SIGINT, then stops gracefully (running
+    jobs get the grace period, then go back to the queue). Raises StartupError if it cannot start."""
+    runtime = await prepare(settings)
+    database = Database(create_engine(runtime.database.url, pool_size=2))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        container = Container.build(settings, database, runtime.storage)
+        async with jobs_running(container, queues) as jobs:
+            idle = [q.value for q in queues if q not in jobs.worker_queues]
+            if idle:
+                log.warning("no job handlers for these queues yet; not running them", extra={"queues": idle})
+            log.info("albumen worker ready", extra={"queues": [q.value for q in jobs.worker_queues]})
+            await stop.wait()
+            log.info("albumen worker stopping")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await database.dispose()
+        await asyncio.to_thread(runtime.stop)
