@@ -46,6 +46,11 @@ if ! command -v exiftool >/dev/null 2>&1; then
   apt_install libimage-exiftool-perl
 fi
 
+# Video probing, poster frames and transcoding run the ffmpeg/ffprobe CLIs, as Immich does.
+if ! command -v ffprobe >/dev/null 2>&1; then
+  apt_install ffmpeg
+fi
+
 if [ ! -x "$VENV/bin/uv" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check uv
 fi
