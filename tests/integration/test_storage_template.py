@@ -10,6 +10,7 @@ from sqlalchemy import select
 from albumen.assets.tasks import TemplateSettings, finish_pending_moves, migrate_storage_template
 from albumen.models import Asset, MoveHistory
 from tests.support.assets import chunks_of, fake_jpeg, upload_asset, upload_id
+from tests.support.jobs import settle
 from tests.support.users import LoggedIn, sign_up_admin
 
 TEMPLATE = "{{y}}/{{MM}}/{{filename}}"
@@ -32,6 +33,7 @@ async def test_uploads_land_where_the_template_says(client: httpx.AsyncClient, a
     content = fake_jpeg("templated", 3000)
     first = (await upload_asset(client, admin, "IMG_0001.jpeg", content, sidecar=b"<xmp/>")).json()["id"]
     second = await upload_id(client, admin, "IMG_0001.jpeg", fake_jpeg("other", 3000))
+    await settle(app)  # the template is applied by the job chain after each upload
 
     library = "library/admin/2024/05"  # the admin's storage label
     assert await original_path(client, admin, first) == f"{library}/IMG_0001.jpg"

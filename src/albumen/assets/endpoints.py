@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import UUID4
 
 from albumen.assets.service import AssetService, MediaFile, MediaRedirect
-from albumen.assets.tasks import TemplateSettings, apply_storage_template
 from albumen.container import Container
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.media.jobs import queue_after_upload
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 
@@ -47,13 +47,8 @@ async def upload_asset(
     if declared and declared.isdigit():
         service.require_quota(auth, int(declared))
     outcome = await service.upload(auth, request.stream(), request.headers.get("content-type"))
-    if outcome.created:
-        config = await load_config(SystemMetadataRepository(service.db), container.settings.config_file)
-        template = TemplateSettings.of(config)
-        if template.enabled:  # after the response, so after the asset's row is committed
-            background.add_task(
-                apply_storage_template, container.database, container.storage, outcome.id, template
-            )
+    if outcome.created:  # after the response, so after the asset's row is committed
+        background.add_task(queue_after_upload, container, outcome.id)
     status = "created" if outcome.created else "duplicate"
     return JSONResponse(
         {"id": str(outcome.id), "status": status}, status_code=201 if outcome.created else 200

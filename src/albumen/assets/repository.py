@@ -291,6 +291,11 @@ class AssetRepository:
             )
         )
 
+    async def remove_file(self, asset_id: uuid.UUID, file_type: str) -> None:
+        await self.db.execute(
+            delete(AssetFile).where(AssetFile.asset_id == asset_id, AssetFile.type == file_type)
+        )
+
     async def add_usage(self, user_id: uuid.UUID, delta: int) -> None:
         if delta:
             await self.db.execute(

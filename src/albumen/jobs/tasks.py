@@ -25,6 +25,9 @@ def register_handlers(container: Container) -> None:
     A domain adds its handlers here, closing over what they need, e.g.
     `container.jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, handler)`.
     """
+    from albumen.media import jobs as media_jobs  # the media stack loads only where jobs run
+
+    media_jobs.register(container)
 
 
 @contextlib.asynccontextmanager

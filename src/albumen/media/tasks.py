@@ -21,10 +21,11 @@ import structlog
 
 from albumen.assets.repository import AssetRepository
 from albumen.kit.db import Database
+from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
 from albumen.media.metadata import MediaMetadata, MetadataReader
 from albumen.storage.base import StorageBackend
-from albumen.storage.layout import image_key
+from albumen.storage.layout import encoded_video_key, image_key
 from albumen.storage.local import LocalStorage
 
 log = structlog.get_logger("albumen.media")
@@ -115,14 +116,15 @@ async def generate_thumbnails(
     storage: Mapping[str, StorageBackend],
     asset_id: uuid.UUID,
     image_config: Mapping[str, Any],
+    tonemap: str = "hable",
 ) -> GeneratedImages | None:
-    """Writes the thumbnail, preview (and full size when enabled) and records them with the thumbhash.
-    Videos wait for the video pipeline; None when nothing was made."""
+    """Writes the thumbnail, preview (and full size when enabled) and records them with the thumbhash;
+    for a video, from its poster frame. None when the asset is gone."""
     async with database.unit_of_work() as db:
         asset = await AssetRepository(db).get(asset_id)
-        if asset is None or asset.type != "IMAGE":
+        if asset is None or asset.type not in ("IMAGE", "VIDEO"):
             return None
-        owner_id, original_key = asset.owner_id, asset.original_path
+        owner_id, original_key, is_video = asset.owner_id, asset.original_path, asset.type == "VIDEO"
     fullsize = image_config["fullsize"]
     make = functools.partial(
         generate_images,
@@ -131,7 +133,16 @@ async def generate_thumbnails(
         fullsize=ImageSpec.from_config(fullsize) if fullsize.get("enabled") else None,
         colorspace=image_config.get("colorspace", "p3"),
     )
-    async with local_file(storage["originals"], original_key) as path:
+    async with contextlib.AsyncExitStack() as stack:
+        path = await stack.enter_async_context(local_file(storage["originals"], original_key))
+        if is_video:  # a video's previews come from the frame Immich would pick, as a PNG
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="albumen-poster-")))
+            poster = functools.partial(
+                video.poster_frame, path, folder / "poster.png", size=int(image_config["preview"]["size"]),
+                tonemap=str(tonemap),
+            )  # fmt: skip
+            await anyio.to_thread.run_sync(poster)
+            path = folder / "poster.png"
         generated: GeneratedImages = await anyio.to_thread.run_sync(make, path)
     thumbnails = storage["thumbnails"]
     written: list[tuple[str, str]] = []
@@ -158,3 +169,50 @@ async def generate_thumbnails(
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+async def encode_video(
+    database: Database,
+    storage: Mapping[str, StorageBackend],
+    asset_id: uuid.UUID,
+    ffmpeg_config: Mapping[str, Any],
+) -> str | None:
+    """Transcodes a video when Immich's `ffmpeg` policy asks for it and records the result; returns the
+    stored key, or None when the original plays as it is (a stale transcode is then removed)."""
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        asset = await repository.get(asset_id)
+        if asset is None or asset.type != "VIDEO":
+            return None
+        owner_id, original_key = asset.owner_id, asset.original_path
+        previous = await repository.file(asset_id, "encoded_video")
+    encoded = storage["encoded_video"]
+    key = encoded_video_key(owner_id, asset_id)
+    async with contextlib.AsyncExitStack() as stack:
+        path = await stack.enter_async_context(local_file(storage["originals"], original_key))
+        info = await anyio.to_thread.run_sync(video.probe, path)
+        plan = video.transcode_plan(info, ffmpeg_config)
+        if plan is None:
+            if previous is not None:
+                async with database.unit_of_work() as db:
+                    await AssetRepository(db).remove_file(asset_id, "encoded_video")
+                await encoded.delete(previous.path)
+            return None
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="albumen-transcode-")))
+        output = folder / "encoded.mp4"
+        await anyio.to_thread.run_sync(functools.partial(video.transcode, path, output, plan))
+        async with await anyio.open_file(output, "rb") as handle:
+            await encoded.write(key, _chunks(handle))
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        if await repository.get(asset_id) is None:
+            await encoded.delete(key)
+            return None
+        await repository.add_file(asset_id, "encoded_video", key)
+    log.info("video transcoded", asset_id=str(asset_id), target=plan.target)
+    return key
+
+
+async def _chunks(handle: Any) -> AsyncIterator[bytes]:
+    while chunk := await handle.read(1024 * 1024):
+        yield chunk

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import BackgroundTasks, Depends, Request, Response
 
 from albumen.assets.endpoints import Service as AssetServiceDep
 from albumen.http.deps import Auth, ContainerDep
 from albumen.http.routing import ImmichRouter
+from albumen.media.jobs import queue_after_upload
 from albumen.uploads.repository import PartialUploadStore
 from albumen.uploads.schemas import (
     OFFSET_CONTENT_TYPE,
@@ -88,7 +89,14 @@ async def status(upload_id: str, request: Request, auth: Auth, service: Service)
     )
 
 
-async def append(upload_id: str, request: Request, auth: Auth, service: Service) -> Response:
+async def append(
+    upload_id: str,
+    request: Request,
+    auth: Auth,
+    service: Service,
+    container: ContainerDep,
+    background: BackgroundTasks,
+) -> Response:
     _require_version(request)
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Content-Type must be {OFFSET_CONTENT_TYPE}")
@@ -98,6 +106,8 @@ async def append(upload_id: str, request: Request, auth: Auth, service: Service)
     if outcome.asset is not None:
         headers["X-Immich-Asset-Id"] = str(outcome.asset.id)
         headers["X-Immich-Asset-Status"] = "created" if outcome.asset.created else "duplicate"
+        if outcome.asset.created:
+            background.add_task(queue_after_upload, container, outcome.asset.id)
     return Response(status_code=204, headers=_tus(headers))
 
 

@@ -1,0 +1,133 @@
+"""The upload chain as jobs, as Immich runs it: metadata → storage template → thumbnails (→ transcode
+for videos), then the apps are told the asset is ready. Every handler reads the asset afresh and may
+run twice; the next step is queued under the asset's id as key, so it is never queued twice at once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from albumen.assets.repository import AssetRepository
+from albumen.assets.schemas import asset_response, encode_checksum
+from albumen.assets.tasks import TemplateSettings, apply_storage_template
+from albumen.immich import dto
+from albumen.jobs.schemas import JobName, QueueName
+from albumen.media.images import ImageError
+from albumen.media.metadata import MetadataError
+from albumen.media.tasks import encode_video, extract_metadata, generate_thumbnails
+from albumen.media.video import VideoError
+from albumen.system.config import load_config
+from albumen.system.repository import SystemMetadataRepository
+
+if TYPE_CHECKING:
+    from albumen.container import Container
+
+log = structlog.get_logger("albumen.media")
+ANNOUNCED = ("timeline", "archive")  # hidden motion parts and the locked folder stay quiet
+
+
+async def queue_after_upload(container: Container, asset_id: uuid.UUID) -> None:
+    """The first link of the chain; call it once the asset's row is committed."""
+    await container.jobs.enqueue(JobName.AssetExtractMetadata, {"id": str(asset_id)}, key=str(asset_id))
+
+
+def register(container: Container) -> None:
+    jobs, database, storage = container.jobs, container.database, container.storage
+
+    async def config() -> dict[str, Any]:
+        async with database.unit_of_work() as db:
+            return await load_config(SystemMetadataRepository(db), container.settings.config_file)
+
+    async def next_step(name: JobName, asset_id: uuid.UUID) -> None:
+        await jobs.enqueue(name, {"id": str(asset_id)}, key=str(asset_id))
+
+    async def metadata_step(data: Any) -> None:
+        asset_id = uuid.UUID(str(data["id"]))
+        try:
+            if await extract_metadata(database, storage, asset_id) is None:
+                return  # deleted meanwhile
+        except MetadataError as error:  # as Immich: a file exiftool cannot read still gets its previews
+            log.warning("metadata unreadable", asset_id=str(asset_id), error=str(error))
+        await next_step(JobName.StorageTemplateMigrationSingle, asset_id)
+
+    async def template_step(data: Any) -> None:
+        asset_id = uuid.UUID(str(data["id"]))
+        template = TemplateSettings.of(await config())
+        if template.enabled:
+            await apply_storage_template(database, storage, asset_id, template)
+        await next_step(JobName.AssetGenerateThumbnails, asset_id)
+
+    async def thumbnail_step(data: Any) -> None:
+        asset_id = uuid.UUID(str(data["id"]))
+        settings = await config()
+        try:
+            generated = await generate_thumbnails(
+                database, storage, asset_id, settings["image"], str(settings["ffmpeg"]["tonemap"])
+            )
+        except (ImageError, VideoError) as error:  # retrying cannot decode an undecodable file
+            log.warning("no previews for asset", asset_id=str(asset_id), error=str(error))
+            return
+        if generated is None:
+            return
+        if await announce_ready(container, asset_id):
+            await next_step(JobName.AssetEncodeVideo, asset_id)
+
+    async def encode_step(data: Any) -> None:
+        await encode_video(database, storage, uuid.UUID(str(data["id"])), (await config())["ffmpeg"])
+
+    jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, metadata_step)
+    jobs.register(JobName.StorageTemplateMigrationSingle, QueueName.storageTemplateMigration, template_step)
+    jobs.register(JobName.AssetGenerateThumbnails, QueueName.thumbnailGeneration, thumbnail_step)
+    jobs.register(JobName.AssetEncodeVideo, QueueName.videoConversion, encode_step)
+
+
+async def announce_ready(container: Container, asset_id: uuid.UUID) -> bool:
+    """`on_upload_success` and `AssetUploadReadyV2` to the owner; True when the asset is a video."""
+    async with container.database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        asset = await repository.get(asset_id)
+        if asset is None:
+            return False
+        exif = await repository.exif(asset_id)
+        response = asset_response(asset, exif)
+    if asset.visibility in ANNOUNCED:
+        await container.events.upload_success(asset.owner_id, response)
+        await container.events.asset_upload_ready(
+            asset.owner_id, _sync_asset(asset), _sync_exif(asset_id, response)
+        )
+    return asset.type == "VIDEO"
+
+
+def _sync_asset(asset: Any) -> dto.SyncAssetV2:
+    return dto.SyncAssetV2(
+        id=asset.id,
+        ownerId=asset.owner_id,
+        originalFileName=asset.original_file_name,
+        thumbhash=encode_checksum(asset.thumbhash) if asset.thumbhash else None,
+        checksum=encode_checksum(asset.checksum),
+        fileCreatedAt=asset.file_created_at,
+        fileModifiedAt=asset.file_modified_at,
+        localDateTime=asset.local_date_time,
+        createdAt=asset.created_at,
+        deletedAt=asset.deleted_at,
+        duration=asset.duration,
+        height=asset.height,
+        width=asset.width,
+        isEdited=asset.is_edited,
+        isFavorite=asset.is_favorite,
+        libraryId=str(asset.library_id) if asset.library_id else None,
+        livePhotoVideoId=str(asset.live_photo_video_id) if asset.live_photo_video_id else None,
+        stackId=str(asset.stack_id) if asset.stack_id else None,
+        type=dto.AssetTypeEnum(asset.type),
+        visibility=dto.AssetVisibility(asset.visibility),
+    )
+
+
+def _sync_exif(asset_id: uuid.UUID, response: dto.AssetResponseDto) -> dto.SyncAssetExifV1:
+    exif = response.exifInfo or dto.ExifResponseDto()
+    fields = {
+        name: getattr(exif, name, None) for name in dto.SyncAssetExifV1.model_fields if name != "assetId"
+    }
+    return dto.SyncAssetExifV1(assetId=asset_id, **fields)
