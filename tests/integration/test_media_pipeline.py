@@ -113,3 +113,28 @@ async def test_live_photo_still_and_video_pair_by_content_identifier(
 
     assert (await client.get(f"/assets/{still}", headers=admin.headers)).json()["livePhotoVideoId"] == video
     assert (await client.get(f"/assets/{video}", headers=admin.headers)).json()["visibility"] == "hidden"
+
+
+async def test_motion_photo_video_becomes_a_hidden_linked_asset(client: httpx.AsyncClient, app: Any) -> None:
+    admin = await sign_up_admin(client)
+    still = await upload_file(client, admin, "formats/motionphoto/samsung-one-ui-6.heic", app)
+
+    info = (await client.get(f"/assets/{still}", headers=admin.headers)).json()
+    motion = info["livePhotoVideoId"]
+    assert motion is not None
+    video = (await client.get(f"/assets/{motion}", headers=admin.headers)).json()
+    assert video["type"] == "VIDEO"
+    assert video["visibility"] == "hidden"
+    assert video["originalPath"].startswith(f"encoded-video/{admin.user_id}/")
+    assert video["originalPath"].endswith("-MP.mp4")
+    original = await client.get(f"/assets/{motion}/original", headers=admin.headers)
+    assert original.content[4:8] == b"ftyp"
+    assert len(original.content) == 3226469  # exactly the embedded bytes
+    played = await client.get(f"/assets/{motion}/video/playback", headers=admin.headers)
+    assert played.content[4:8] == b"ftyp"  # the HEVC part, transcoded to H.264 for playback
+    poster = await client.get(f"/assets/{motion}/thumbnail", headers=admin.headers)
+    assert poster.status_code == 200
+    assert poster.headers["content-type"] == "image/webp"
+    # The hidden part never counts on its own.
+    stats = (await client.get("/assets/statistics", headers=admin.headers)).json()
+    assert stats == {"images": 1, "videos": 0, "total": 1}

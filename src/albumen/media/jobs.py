@@ -16,7 +16,7 @@ from albumen.immich import dto
 from albumen.jobs.schemas import JobName, QueueName
 from albumen.media.images import ImageError
 from albumen.media.metadata import MetadataError
-from albumen.media.tasks import encode_video, extract_metadata, generate_thumbnails
+from albumen.media.tasks import encode_video, extract_metadata, extract_motion_part, generate_thumbnails
 from albumen.media.video import VideoError
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
@@ -46,8 +46,13 @@ def register(container: Container) -> None:
     async def metadata_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
         try:
-            if await extract_metadata(database, storage, asset_id) is None:
+            metadata = await extract_metadata(database, storage, asset_id)
+            if metadata is None:
                 return  # deleted meanwhile
+            if metadata.motion_photo is not None:
+                motion_id = await extract_motion_part(database, storage, asset_id, metadata.motion_photo)
+                if motion_id is not None:
+                    await next_step(JobName.AssetExtractMetadata, motion_id)
         except MetadataError as error:  # as Immich: a file exiftool cannot read still gets its previews
             log.warning("metadata unreadable", asset_id=str(asset_id), error=str(error))
         await next_step(JobName.StorageTemplateMigrationSingle, asset_id)

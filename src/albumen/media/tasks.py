@@ -13,19 +13,20 @@ import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import anyio
 import structlog
 
-from albumen.assets.repository import AssetRepository
+from albumen.assets.repository import AssetRepository, DuplicateAsset
 from albumen.kit.db import Database
 from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
-from albumen.media.metadata import MediaMetadata, MetadataReader
-from albumen.storage.base import StorageBackend
-from albumen.storage.layout import encoded_video_key, image_key
+from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo
+from albumen.models import Asset
+from albumen.storage.base import ByteRange, StorageBackend
+from albumen.storage.layout import encoded_video_key, image_key, motion_part_key
 from albumen.storage.local import LocalStorage
 
 log = structlog.get_logger("albumen.media")
@@ -216,3 +217,47 @@ async def encode_video(
 async def _chunks(handle: Any) -> AsyncIterator[bytes]:
     while chunk := await handle.read(1024 * 1024):
         yield chunk
+
+
+async def extract_motion_part(
+    database: Database, storage: Mapping[str, StorageBackend], asset_id: uuid.UUID, motion: MotionPhotoVideo
+) -> uuid.UUID | None:
+    """Copies the video embedded in an Android motion photo out as its own hidden asset (Immich's
+    `encoded-video/<owner>/xx/yy/<uuid>-MP.mp4`, kept in the originals location) and links the still
+    to it. Returns the new video's id, or None when nothing new was made (already linked, or the same
+    video bytes are already an asset, which is then linked)."""
+    async with database.unit_of_work() as db:
+        asset = await AssetRepository(db).get(asset_id)
+        if asset is None or asset.type != "IMAGE" or asset.live_photo_video_id is not None:
+            return None
+        owner_id, original_key = asset.owner_id, asset.original_path
+        created_at, modified_at, local = asset.file_created_at, asset.file_modified_at, asset.local_date_time
+        name = f"{PurePosixPath(asset.original_file_name).stem}.mp4"
+    originals = storage["originals"]
+    span = ByteRange(motion.offset, motion.offset + motion.length - 1)
+    written = await originals.write_temporary(originals.read(original_key, span))
+    key = motion_part_key(owner_id, uuid.uuid4())
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        existing = (await repository.uploads_by_checksum(owner_id, [written.sha1])).get(written.sha1)
+        if existing is not None:
+            await originals.discard(written.key)
+            await repository.update([asset_id], live_photo_video_id=existing.id)
+            return None
+        await originals.commit(written.key, key)
+        video_asset = Asset(
+            owner_id=owner_id, type="VIDEO", original_path=key, original_file_name=name,
+            file_created_at=created_at, file_modified_at=modified_at, local_date_time=local,
+            checksum=written.sha1, checksum_algorithm="sha1", visibility="hidden",
+        )  # fmt: skip
+        try:
+            await repository.create_upload(video_asset, written.size)
+        except DuplicateAsset:  # a concurrent run made it first: use that one
+            await originals.delete(key)
+            again = await repository.uploads_by_checksum(owner_id, [written.sha1])
+            await repository.update([asset_id], live_photo_video_id=again[written.sha1].id)
+            return None
+        await repository.update([asset_id], live_photo_video_id=video_asset.id)
+        await repository.add_usage(owner_id, written.size)
+    log.info("motion photo video extracted", asset_id=str(asset_id), video_id=str(video_asset.id))
+    return video_asset.id
