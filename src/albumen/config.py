@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     db_pool_size: int = Field(10, ge=1)
     shutdown_grace_seconds: float = Field(10.0, ge=0)
+    job_heartbeat_seconds: int = Field(
+        60, ge=1, description="a running job not heard from this long (its worker died) is queued again"
+    )
+    stale_temporary_seconds: float = Field(
+        86400.0, ge=1, description="a storage temporary this old belongs to no live writer and is swept"
+    )
     housekeeping_interval_seconds: float = Field(
         3600.0, ge=0, description="how often trash retention and clean-up run in the server (0 = never)"
     )

@@ -25,6 +25,7 @@ from albumen.models import Asset, Partner
 from albumen.storage.base import ByteRange, StorageBackend, StorageError
 from albumen.storage.memory import MemoryStorage
 from tests.support.assets import fake_jpeg, upload_id
+from tests.support.jobs import settle
 from tests.support.users import LoggedIn, create_user, sign_up_admin
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -332,6 +333,7 @@ async def test_a_missing_file_is_left_out(client: httpx.AsyncClient, app: Any) -
 async def test_no_database_connection_is_held_while_streaming(client: httpx.AsyncClient, app: Any) -> None:
     admin, _ = await _two_users(client)
     asset = await upload_id(client, admin, "a.jpg", fake_jpeg("a"))
+    await settle(app)  # the upload's own jobs read the file and use connections too
     storage: dict[str, StorageBackend] = app.state.container.storage
     real = storage["originals"]
     pool = app.state.container.database.engine.pool

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
 from albumen.assets.repository import AssetRepository, DuplicateAsset, StoredFile
-from albumen.assets.schemas import UploadRequest, asset_response, parse_checksum, unique_ids
+from albumen.assets.schemas import UploadRequest, asset_response, parse_checksum, parse_uuid, unique_ids
 from albumen.authn.schemas import AuthContext
 from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
@@ -34,6 +34,7 @@ log = structlog.get_logger("albumen.assets")
 
 # Formats a browser shows as they are: a "fullsize" request for one of these is the original.
 WEB_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".bmp"}
+MAX_SHIFT_MINUTES = 10_000 * 366 * 24 * 60
 ASSET_FIELD = "assetData"
 SIDECAR_FIELD = "sidecarData"
 
@@ -348,6 +349,8 @@ class AssetService:
         changes = body.model_dump(exclude_unset=True, exclude={"ids"})
         relative = changes.pop("dateTimeRelative", None)
         if relative is not None and "dateTimeOriginal" not in changes:
+            if abs(int(relative)) > MAX_SHIFT_MINUTES:
+                raise BadRequest("dateTimeRelative must be within 10,000 years")
             await self._shift_dates(ids, int(relative))
         await self._apply(auth, ids, changes)
 
@@ -361,7 +364,7 @@ class AssetService:
             asset_values["visibility"] = getattr(visibility, "value", visibility)
         if "duplicateId" in changes:
             duplicate = changes["duplicateId"]
-            asset_values["duplicate_id"] = uuid.UUID(duplicate) if duplicate else None
+            asset_values["duplicate_id"] = parse_uuid(duplicate, "duplicateId") if duplicate else None
         if changes.get("description") is not None:
             exif_values["description"] = changes["description"]
         if "rating" in changes:
@@ -375,20 +378,25 @@ class AssetService:
             if changes.get("timeZone"):
                 exif_values["time_zone"] = changes["timeZone"]
             asset_values["file_created_at"] = moment
-            asset_values["local_date_time"] = moment.replace(tzinfo=UTC) + (moment.utcoffset() or timedelta())
+            try:
+                asset_values["local_date_time"] = moment.replace(tzinfo=UTC) + (
+                    moment.utcoffset() or timedelta()
+                )
+            except OverflowError:
+                raise BadRequest("dateTimeOriginal is out of range") from None
         await self.repository.update(ids, **asset_values)
         if exif_values:
             locked = [_LOCKABLE[name] for name in exif_values if name in _LOCKABLE]
             await self.repository.update_exif(ids, exif_values, locked)
 
     async def _shift_dates(self, ids: list[uuid.UUID], minutes: int) -> None:
+        shift = timedelta(minutes=minutes)
         for asset in await self.repository.get_many(ids):
-            shift = timedelta(minutes=minutes)
-            await self.repository.update(
-                [asset.id],
-                file_created_at=asset.file_created_at + shift,
-                local_date_time=asset.local_date_time + shift,
-            )
+            try:
+                moved = asset.file_created_at + shift, asset.local_date_time + shift
+            except OverflowError:
+                raise BadRequest("dateTimeRelative moves a date out of range") from None
+            await self.repository.update([asset.id], file_created_at=moved[0], local_date_time=moved[1])
 
     async def _unlink_motion_part(self, asset_id: uuid.UUID) -> None:
         asset = await self._load(asset_id)

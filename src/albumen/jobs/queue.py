@@ -256,7 +256,10 @@ class JobQueue:
         self.database = database
         self.settings = settings
         self.retry = retry or RetryPolicy()
-        self.timing = timing or WorkerTiming(grace=settings.shutdown_grace_seconds)
+        heartbeat = settings.job_heartbeat_seconds
+        self.timing = timing or WorkerTiming(
+            grace=settings.shutdown_grace_seconds, heartbeat=heartbeat, sweep=max(1, min(30, heartbeat // 2))
+        )
         self._handlers: dict[JobName, _Registration] = {}
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._queues: dict[QueueName, _PgQueue] = {}

@@ -101,6 +101,8 @@ async def extract_metadata(
         locked = set(exif.locked_properties or ()) if exif else set()
         skip_exif = {column for name in locked for column in _LOCKED_EXIF.get(name, ())}
         skip_asset = {column for name in locked for column in _LOCKED_ASSET.get(name, ())}
+        # The stored file's mtime is when it was stored, not the client's fileModifiedAt: keep that.
+        skip_asset.add("file_modified_at")
         await repository.update(
             [asset_id], **{k: v for k, v in metadata.asset_columns().items() if k not in skip_asset}
         )

@@ -16,8 +16,6 @@ from albumen.system.repository import SystemMetadataRepository
 from albumen.uploads.repository import PartialUploadStore
 
 log = structlog.get_logger("albumen.housekeeping")
-# A temporary this old belongs to no live writer (uploads stream at far more than 1 byte a day).
-STALE_TEMPORARY_SECONDS = 24 * 3600
 
 
 async def run_housekeeping(container: Container) -> dict[str, int]:
@@ -33,8 +31,9 @@ async def run_housekeeping(container: Container) -> dict[str, int]:
     for upload_id in await uploads.expired():
         await uploads.remove(upload_id)
         done["uploads"] += 1
+    stale = container.settings.stale_temporary_seconds  # older than any live writer's
     for backend in {id(b): b for b in container.storage.values()}.values():
-        done["temporaries"] += await backend.delete_stale_temporaries(STALE_TEMPORARY_SECONDS)
+        done["temporaries"] += await backend.delete_stale_temporaries(stale)
     return done
 
 
