@@ -3,8 +3,10 @@ the API serves; each step can run twice; hand edits survive; live photos pair up
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -138,3 +140,66 @@ async def test_motion_photo_video_becomes_a_hidden_linked_asset(client: httpx.As
     # The hidden part never counts on its own.
     stats = (await client.get("/assets/statistics", headers=admin.headers)).json()
     assert stats == {"images": 1, "videos": 0, "total": 1}
+
+
+def _encode(path: Path, *codec: str) -> bytes:
+    source = [
+        *("-f", "lavfi", "-i", "testsrc=size=640x360:rate=30:duration=10"),
+        *("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=10"),
+    ]
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *source, *codec,
+         "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return path.read_bytes()
+
+
+def _codec(data: bytes, folder: Path) -> str:
+    sample = folder / "played.mp4"
+    sample.write_bytes(data)
+    probed = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
+         "-of", "csv=p=0", str(sample)],
+        check=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return probed.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("codec", "transcoded"),
+    [
+        (("-c:v", "libx264", "-preset", "ultrafast"), False),  # H.264 plays as it is (policy "required")
+        (
+            ("-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-x265-params", "log-level=error"),
+            True,
+        ),
+    ],
+    ids=["h264", "hevc"],
+)
+async def test_uploaded_video_gets_duration_poster_and_playable_stream(
+    client: httpx.AsyncClient, app: Any, tmp_path: Path, codec: tuple[str, ...], transcoded: bool
+) -> None:
+    admin = await sign_up_admin(client)
+    content = _encode(tmp_path / "clip.mp4", *codec)
+    asset_id = await upload_id(client, admin, "clip.mp4", content)
+    await settle(app, timeout=120)
+
+    info = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+    assert info["type"] == "VIDEO"
+    assert abs(info["duration"] - 10_000) <= 200
+    assert (info["width"], info["height"]) == (640, 360)
+    assert info["thumbhash"]
+    poster = await client.get(f"/assets/{asset_id}/thumbnail?size=preview", headers=admin.headers)
+    assert poster.headers["content-type"] == "image/jpeg"
+    assert pyvips.Image.new_from_buffer(poster.content, "").width == 640
+
+    played = await client.get(f"/assets/{asset_id}/video/playback", headers=admin.headers)
+    assert played.status_code == 200
+    assert (played.content == content) is not transcoded
+    assert _codec(played.content, tmp_path) == "h264"
+    ranged = await client.get(
+        f"/assets/{asset_id}/video/playback", headers={**admin.headers, "Range": "bytes=0-1023"}
+    )
+    assert ranged.status_code == 206
+    assert ranged.content == played.content[:1024]
