@@ -14,7 +14,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 from sqlalchemy import select, update
 
-from albumen.media.tasks import extract_metadata, generate_thumbnails
+from albumen.media.tasks import extract_metadata, generate_thumbnails, place_of
 from albumen.models import AssetExif, AssetFile
 from albumen.system.config import defaults
 from tests.conftest import ASSETS_DIR
@@ -64,6 +64,7 @@ async def test_uploaded_photo_gets_metadata_and_images(
     if taken:
         assert info["localDateTime"].startswith(taken)
         assert info["exifInfo"]["latitude"] == pytest.approx(39.115, abs=0.001)
+        assert (info["exifInfo"]["state"], info["exifInfo"]["country"]) == ("Colorado", "United States")
     if camera:
         assert info["exifInfo"]["make"] == camera
     for size, mime, longest in (("thumbnail", "image/webp", 250), ("preview", "image/jpeg", 1440)):
@@ -203,3 +204,9 @@ async def test_uploaded_video_gets_duration_poster_and_playable_stream(
     )
     assert ranged.status_code == 206
     assert ranged.content == played.content[:1024]
+
+
+def test_places_are_named_only_near_a_city() -> None:
+    assert place_of(48.137, 11.575) == {"city": "Munich", "state": "Bavaria", "country": "Germany"}
+    assert place_of(0.0, -30.0) == {"city": None, "state": None, "country": None}  # mid-Atlantic
+    assert place_of(None, None)["city"] is None

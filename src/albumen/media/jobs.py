@@ -46,7 +46,8 @@ def register(container: Container) -> None:
     async def metadata_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
         try:
-            metadata = await extract_metadata(database, storage, asset_id)
+            geocode = bool((await config())["reverseGeocoding"]["enabled"])
+            metadata = await extract_metadata(database, storage, asset_id, reverse_geocoding=geocode)
             if metadata is None:
                 return  # deleted meanwhile
             if metadata.motion_photo is not None:

