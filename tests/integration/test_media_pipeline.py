@@ -210,3 +210,35 @@ def test_places_are_named_only_near_a_city() -> None:
     assert place_of(48.137, 11.575) == {"city": "Munich", "state": "Bavaria", "country": "Germany"}
     assert place_of(0.0, -30.0) == {"city": None, "state": None, "country": None}  # mid-Atlantic
     assert place_of(None, None)["city"] is None
+
+
+async def test_admin_reruns_jobs_for_what_is_missing_or_for_chosen_assets(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    from albumen.models import Asset
+    from tests.support.users import create_user
+
+    admin = await sign_up_admin(client)
+    asset_id = await upload_file(client, admin, "albums/nature/wood_anemones.jpg", app)
+    async with app.state.container.database.unit_of_work() as db:  # as if its previews were never made
+        await db.execute(update(Asset).where(Asset.id == uuid.UUID(asset_id)).values(thumbhash=None))
+
+    started = await client.put(
+        "/jobs/thumbnailGeneration", headers=admin.headers, json={"command": "start", "force": False}
+    )
+    assert started.status_code == 200, started.text
+    await settle(app)
+    assert (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()["thumbhash"]
+
+    for name in ("refresh-metadata", "regenerate-thumbnail", "transcode-video", "refresh-faces"):
+        ran = await client.post(
+            "/assets/jobs", headers=admin.headers, json={"assetIds": [asset_id], "name": name}
+        )
+        assert ran.status_code == 204, ran.text
+    await settle(app)
+    other = await create_user(client, admin, "other@example.com")
+    refused = await client.post(
+        "/assets/jobs", headers=other.headers, json={"assetIds": [asset_id], "name": "regenerate-thumbnail"}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Not found or no asset.update access"

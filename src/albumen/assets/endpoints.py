@@ -17,7 +17,7 @@ from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
-from albumen.media.jobs import queue_after_upload
+from albumen.media.jobs import ASSET_JOBS, queue_after_upload
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 
@@ -98,6 +98,16 @@ async def delete_assets(
             background.add_task(container.events.asset_delete, auth.user.id, asset_id)
     else:
         background.add_task(container.events.asset_trash, auth.user.id, wanted)
+
+
+@router.operation("runAssetJobs")
+async def run_asset_jobs(
+    body: dto.AssetJobsDto, auth: Auth, service: Service, container: ContainerDep
+) -> None:
+    ids = await service.ids_for_jobs(auth, [uuid.UUID(str(item.root)) for item in body.assetIds])
+    job = ASSET_JOBS[body.name.value]
+    for asset_id in ids:
+        await container.jobs.enqueue(job, {"id": str(asset_id)}, key=str(asset_id))
 
 
 @router.operation("copyAsset")

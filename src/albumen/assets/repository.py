@@ -224,6 +224,31 @@ class AssetRepository:
             .values(width=width, height=height)
         )
 
+    async def needing(
+        self, work: str, *, force: bool, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID]:
+        """A page (by id) of live assets a 'queue all' job should visit: every one when forced, else those
+        still missing the work's result — "metadata" (no date read), "thumbnails" (no thumbhash), or
+        "transcode" (videos without an encoded file)."""
+        statement = select(Asset.id).where(Asset.deleted_at.is_(None))
+        if work == "transcode":
+            statement = statement.where(Asset.type == "VIDEO")
+        if not force:
+            if work == "metadata":
+                statement = statement.outerjoin(AssetExif, AssetExif.asset_id == Asset.id).where(
+                    AssetExif.date_time_original.is_(None)
+                )
+            elif work == "thumbnails":
+                statement = statement.where(Asset.thumbhash.is_(None))
+            else:
+                encoded = select(AssetFile.id).where(
+                    AssetFile.asset_id == Asset.id, AssetFile.type == "encoded_video"
+                )
+                statement = statement.where(~encoded.exists())
+        if after is not None:
+            statement = statement.where(Asset.id > after)
+        return list((await self.db.scalars(statement.order_by(Asset.id).limit(limit))).all())
+
     async def storage_label(self, user_id: uuid.UUID) -> str | None:
         label: str | None = await self.db.scalar(select(User.storage_label).where(User.id == user_id))
         return label

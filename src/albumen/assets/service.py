@@ -281,6 +281,13 @@ class AssetService:
         )
         return dto.AssetStatsResponseDto(images=counts.images, videos=counts.videos, total=counts.total)
 
+    async def ids_for_jobs(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """Re-running an asset's jobs is a change to it: the caller must be allowed to update each."""
+        wanted = unique_ids(ids)
+        await self.access.require(auth, "asset.update", wanted)
+        await self.db.commit()  # the jobs read the assets in their own transactions
+        return wanted
+
     # --- files -------------------------------------------------------------------------------
 
     async def original_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:

@@ -11,7 +11,7 @@ import structlog
 
 from albumen.assets.repository import AssetRepository
 from albumen.assets.schemas import asset_response, encode_checksum
-from albumen.assets.tasks import TemplateSettings, apply_storage_template
+from albumen.assets.tasks import TemplateSettings, apply_storage_template, migrate_storage_template
 from albumen.immich import dto
 from albumen.jobs.schemas import JobName, QueueName
 from albumen.media.images import ImageError
@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from albumen.container import Container
 
 log = structlog.get_logger("albumen.media")
-ANNOUNCED = ("timeline", "archive")  # hidden motion parts and the locked folder stay quiet
+ANNOUNCED = ("timeline", "archive")
+QUEUE_ALL_PAGE = 1000
+# POST /assets/jobs: what each name re-runs for the chosen assets.
+ASSET_JOBS = {
+    "refresh-metadata": JobName.AssetExtractMetadata,
+    "regenerate-thumbnail": JobName.AssetGenerateThumbnails,
+    "transcode-video": JobName.AssetEncodeVideo,
+    "refresh-faces": JobName.AssetDetectFaces,  # no face detection yet: enqueue() skips it
+}  # hidden motion parts and the locked folder stay quiet
 
 
 async def queue_after_upload(container: Container, asset_id: uuid.UUID) -> None:
@@ -83,6 +91,37 @@ def register(container: Container) -> None:
     async def encode_step(data: Any) -> None:
         await encode_video(database, storage, uuid.UUID(str(data["id"])), (await config())["ffmpeg"])
 
+    def queue_all(work: str, step: JobName) -> Any:
+        """The admin's "start" on a queue: the step for every asset missing its result (all if forced)."""
+
+        async def handler(data: Any) -> None:
+            force, after, queued = bool((data or {}).get("force")), None, 0
+            while True:
+                async with database.unit_of_work() as db:
+                    page = await AssetRepository(db).needing(
+                        work, force=force, after=after, limit=QUEUE_ALL_PAGE
+                    )
+                if not page:
+                    break
+                for asset_id in page:
+                    await next_step(step, asset_id)
+                queued, after = queued + len(page), page[-1]
+            log.info("queued for every asset", job=step.value, count=queued, force=force)
+
+        return handler
+
+    async def template_all(data: Any) -> None:
+        template = TemplateSettings.of(await config())
+        if template.enabled:
+            await migrate_storage_template(database, storage, template)
+
+    jobs.register(JobName.AssetExtractMetadataQueueAll, QueueName.metadataExtraction,
+                  queue_all("metadata", JobName.AssetExtractMetadata))  # fmt: skip
+    jobs.register(JobName.AssetGenerateThumbnailsQueueAll, QueueName.thumbnailGeneration,
+                  queue_all("thumbnails", JobName.AssetGenerateThumbnails))  # fmt: skip
+    jobs.register(JobName.AssetEncodeVideoQueueAll, QueueName.videoConversion,
+                  queue_all("transcode", JobName.AssetEncodeVideo))  # fmt: skip
+    jobs.register(JobName.StorageTemplateMigration, QueueName.storageTemplateMigration, template_all)
     jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, metadata_step)
     jobs.register(JobName.StorageTemplateMigrationSingle, QueueName.storageTemplateMigration, template_step)
     jobs.register(JobName.AssetGenerateThumbnails, QueueName.thumbnailGeneration, thumbnail_step)
