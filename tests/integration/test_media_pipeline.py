@@ -242,3 +242,22 @@ async def test_admin_reruns_jobs_for_what_is_missing_or_for_chosen_assets(
     )
     assert refused.status_code == 400
     assert refused.json()["message"] == "Not found or no asset.update access"
+
+
+async def test_keywords_become_hierarchical_tags(client: httpx.AsyncClient, app: Any) -> None:
+    from albumen.models import Tag
+    from albumen.tags.repository import TagRepository
+
+    admin = await sign_up_admin(client)
+    picasa = await upload_file(client, admin, "metadata/tags/picasa.jpg", app)
+    portrait = await upload_file(client, admin, "metadata/faces/portrait-orientation-6.jpg", app)
+    async with app.state.container.database.unit_of_work() as db:
+        tags = TagRepository(db)
+        assert await tags.values_of(uuid.UUID(picasa)) == ["Frost", "Yard"]
+        assert await tags.values_of(uuid.UUID(portrait)) == ["People/Marie Curie", "People/Pierre Curie"]
+        parents = {t.value: t.parent_id for t in (await db.scalars(select(Tag))).all()}
+    assert parents["People"] is None
+    assert parents["People/Marie Curie"] is not None
+    await process(app, portrait)  # reading the file again changes nothing
+    async with app.state.container.database.unit_of_work() as db:
+        assert len((await db.scalars(select(Tag))).all()) == 5

@@ -29,6 +29,7 @@ from albumen.models import Asset
 from albumen.storage.base import ByteRange, StorageBackend
 from albumen.storage.layout import encoded_video_key, image_key, motion_part_key
 from albumen.storage.local import LocalStorage
+from albumen.tags.repository import TagRepository
 
 log = structlog.get_logger("albumen.media")
 
@@ -87,7 +88,7 @@ async def extract_metadata(
         if asset is None:
             return None
         sidecar = await repository.file(asset_id, "sidecar")
-        original_key, created_at = asset.original_path, asset.file_created_at
+        original_key, created_at, owner_id = asset.original_path, asset.file_created_at, asset.owner_id
     originals = storage["originals"]
     async with contextlib.AsyncExitStack() as stack:
         path = await stack.enter_async_context(local_file(originals, original_key))
@@ -115,6 +116,8 @@ async def extract_metadata(
                 await anyio.to_thread.run_sync(place_of, metadata.latitude, metadata.longitude)
             )
         await repository.update_exif([asset_id], exif_values, [])
+        if metadata.tags:  # keywords become the asset's tags, as in Immich
+            await TagRepository(db).replace_asset_tags(owner_id, asset_id, metadata.tags)
         if metadata.live_photo_cid:
             await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
     return metadata
