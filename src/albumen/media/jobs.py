@@ -18,6 +18,7 @@ from albumen.media.images import ImageError
 from albumen.media.metadata import MetadataError
 from albumen.media.tasks import encode_video, extract_metadata, extract_motion_part, generate_thumbnails
 from albumen.media.video import VideoError
+from albumen.storage.base import ObjectNotFound
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 
@@ -62,7 +63,7 @@ def register(container: Container) -> None:
                 motion_id = await extract_motion_part(database, storage, asset_id, metadata.motion_photo)
                 if motion_id is not None:
                     await next_step(JobName.AssetExtractMetadata, motion_id)
-        except MetadataError as error:  # as Immich: a file exiftool cannot read still gets its previews
+        except (MetadataError, ObjectNotFound) as error:  # as Immich: an unreadable file still gets previews
             log.warning("metadata unreadable", asset_id=str(asset_id), error=str(error))
         await next_step(JobName.StorageTemplateMigrationSingle, asset_id)
 
@@ -83,13 +84,27 @@ def register(container: Container) -> None:
         except (ImageError, VideoError) as error:  # retrying cannot decode an undecodable file
             log.warning("no previews for asset", asset_id=str(asset_id), error=str(error))
             return
+        except (FileNotFoundError, ObjectNotFound):
+            if await still_there(asset_id):
+                raise
+            return  # deleted while we worked: nothing left to do
         if generated is None:
             return
         if await announce_ready(container, asset_id):
             await next_step(JobName.AssetEncodeVideo, asset_id)
 
     async def encode_step(data: Any) -> None:
-        await encode_video(database, storage, uuid.UUID(str(data["id"])), (await config())["ffmpeg"])
+        asset_id = uuid.UUID(str(data["id"]))
+        try:
+            await encode_video(database, storage, asset_id, (await config())["ffmpeg"])
+        except (FileNotFoundError, ObjectNotFound, VideoError):
+            if await still_there(asset_id):
+                raise
+            # deleted while we worked: nothing left to do
+
+    async def still_there(asset_id: uuid.UUID) -> bool:
+        async with database.unit_of_work() as db:
+            return await AssetRepository(db).get(asset_id) is not None
 
     def queue_all(work: str, step: JobName) -> Any:
         """The admin's "start" on a queue: the step for every asset missing its result (all if forced)."""
