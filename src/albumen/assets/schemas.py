@@ -21,6 +21,18 @@ from albumen.media.types import mime_type
 from albumen.models import Asset, AssetExif
 
 TRASHED = "trashed"
+# asset_exif columns a hand edit locks, by the name Immich records in locked_properties; metadata
+# extraction leaves a locked column as the user set it.
+LOCKABLE_EXIF = {
+    "description": "description",
+    "rating": "rating",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "date_time_original": "dateTimeOriginal",
+    "time_zone": "timeZone",
+}
+# A locked date also holds the asset's own date columns.
+DATE_LOCK_ASSET_COLUMNS = ("file_created_at", "local_date_time")
 _DATE = TypeAdapter(AwareDatetime)
 _VISIBILITIES = {v.value for v in dto.AssetVisibility}
 _MAX_METADATA_ITEMS = 32

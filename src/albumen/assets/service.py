@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
 from albumen.assets.repository import AssetRepository, DuplicateAsset, StoredFile
-from albumen.assets.schemas import UploadRequest, asset_response, parse_checksum, parse_uuid, unique_ids
+from albumen.assets.schemas import (
+    LOCKABLE_EXIF,
+    UploadRequest,
+    asset_response,
+    parse_checksum,
+    parse_uuid,
+    unique_ids,
+)
 from albumen.authn.schemas import AuthContext
 from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
@@ -393,7 +400,7 @@ class AssetService:
                 raise BadRequest("dateTimeOriginal is out of range") from None
         await self.repository.update(ids, **asset_values)
         if exif_values:
-            locked = [_LOCKABLE[name] for name in exif_values if name in _LOCKABLE]
+            locked = [LOCKABLE_EXIF[name] for name in exif_values if name in LOCKABLE_EXIF]
             await self.repository.update_exif(ids, exif_values, locked)
 
     async def _shift_dates(self, ids: list[uuid.UUID], minutes: int) -> None:
@@ -515,16 +522,6 @@ class AssetService:
                 await backend.delete(stored.key)
             except Exception as error:  # a file left behind is swept later; the rows are gone already
                 log.warning("could not delete file", key=stored.key, error=str(error))
-
-
-_LOCKABLE = {
-    "description": "description",
-    "rating": "rating",
-    "latitude": "latitude",
-    "longitude": "longitude",
-    "date_time_original": "dateTimeOriginal",
-    "time_zone": "timeZone",
-}
 
 
 def _single(form: Form[WriteResult], name: str, *, required: bool) -> tuple[str, WriteResult] | None:

@@ -21,6 +21,7 @@ import anyio
 import structlog
 
 from albumen.assets.repository import AssetRepository, DuplicateAsset
+from albumen.assets.schemas import DATE_LOCK_ASSET_COLUMNS, LOCKABLE_EXIF
 from albumen.kit.db import Database
 from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
@@ -32,17 +33,6 @@ from albumen.storage.local import LocalStorage
 from albumen.tags.repository import TagRepository
 
 log = structlog.get_logger("albumen.media")
-
-# Columns a user edited by hand (AssetExif.locked_properties) keep their value over the file's.
-_LOCKED_EXIF = {
-    "description": ("description",),
-    "rating": ("rating",),
-    "latitude": ("latitude",),
-    "longitude": ("longitude",),
-    "dateTimeOriginal": ("date_time_original",),
-    "timeZone": ("time_zone",),
-}
-_LOCKED_ASSET = {"dateTimeOriginal": ("file_created_at", "local_date_time")}
 
 _reader: MetadataReader | None = None
 _reader_lock = threading.Lock()
@@ -103,8 +93,8 @@ async def extract_metadata(
         repository = AssetRepository(db)
         exif = await repository.exif(asset_id)
         locked = set(exif.locked_properties or ()) if exif else set()
-        skip_exif = {column for name in locked for column in _LOCKED_EXIF.get(name, ())}
-        skip_asset = {column for name in locked for column in _LOCKED_ASSET.get(name, ())}
+        skip_exif = {column for column, name in LOCKABLE_EXIF.items() if name in locked}
+        skip_asset = set(DATE_LOCK_ASSET_COLUMNS) if "date_time_original" in skip_exif else set()
         # The stored file's mtime is when it was stored, not the client's fileModifiedAt: keep that.
         skip_asset.add("file_modified_at")
         await repository.update(
