@@ -18,12 +18,14 @@ from sqlalchemy import func, select
 from albumen.kit.db import Database, create_engine
 from albumen.models import Asset, AssetExif, AssetFile
 from tests.support.databases import fresh_database
+from tests.support.jobs import wait_until_idle
 from tests.support.server import RunningServer, assert_no_traceback, start_server
 from tests.support.users import LoggedIn, sign_up_admin
 
 pytestmark = pytest.mark.e2e
 ASSETS = 500
 KILLS = 20
+IDLE_TIMEOUT = 240
 FAST_RECOVERY = {
     "ALBUMEN_JOB_HEARTBEAT_SECONDS": "2",  # a killed worker's jobs come back within seconds
     "ALBUMEN_SHUTDOWN_GRACE_SECONDS": "1",
@@ -56,17 +58,6 @@ async def upload_all(server: RunningServer) -> tuple[LoggedIn, list[str]]:
         return admin, list(await asyncio.gather(*(one(n) for n in range(ASSETS))))
 
 
-def wait_idle(server: RunningServer, admin: LoggedIn, timeout: float = 240) -> dict[str, dict[str, int]]:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=server.api, headers=admin.headers, timeout=30) as http:
-        while True:
-            counts = {name: q["jobCounts"] for name, q in http.get("/jobs").json().items()}
-            if not any(c["active"] or c["waiting"] or c["delayed"] for c in counts.values()):
-                return counts
-            assert time.monotonic() < deadline, counts
-            time.sleep(0.5)
-
-
 def test_twenty_kills_lose_nothing(postgres_url: str, tmp_path: Path) -> None:
     database_url = asyncio.run(fresh_database(postgres_url))
     data_dir = tmp_path / "data"
@@ -78,11 +69,11 @@ def test_twenty_kills_lose_nothing(postgres_url: str, tmp_path: Path) -> None:
         server.stop(signal.SIGKILL)
         server = start_server(data_dir, database_url, extra_env=FAST_RECOVERY)
     try:
-        wait_idle(server, admin)
+        wait_until_idle(server, admin, IDLE_TIMEOUT)
         # One more start after everything settled: its housekeeping sweeps the killed writers' temporaries.
         server.stop()
         server = start_server(data_dir, database_url, extra_env=FAST_RECOVERY)
-        counts = wait_idle(server, admin)
+        counts = wait_until_idle(server, admin, IDLE_TIMEOUT)
     finally:
         server.stop()
     assert_no_traceback(server)

@@ -18,6 +18,7 @@ from tests.conftest import ASSETS_DIR
 from tests.e2e.harness import Node
 from tests.e2e.test_immich_cli import immich
 from tests.e2e.test_immich_cli_upload import json_report, supported_files
+from tests.support.jobs import wait_until_idle
 from tests.support.server import RunningServer, serving_on
 from tests.support.users import LoggedIn, create_api_key, sign_up_admin
 
@@ -37,26 +38,6 @@ async def admin_and_key(server: RunningServer) -> tuple[LoggedIn, str]:
         return admin, await create_api_key(http, admin, ["all"])
 
 
-def wait_for_jobs(server: RunningServer, admin: LoggedIn) -> float:
-    """Seconds until no queue has work left; fails past the bound."""
-    started = time.monotonic()
-    with httpx.Client(base_url=server.api, headers=admin.headers) as http:
-        while True:
-            queues: dict[str, Any] = http.get("/jobs").json()
-            busy = {
-                name: counts["jobCounts"]
-                for name, counts in queues.items()
-                if any(counts["jobCounts"][k] for k in ("active", "waiting", "delayed"))
-            }
-            elapsed = time.monotonic() - started
-            if not busy:
-                failed = {n: c["jobCounts"]["failed"] for n, c in queues.items() if c["jobCounts"]["failed"]}
-                assert not failed, failed
-                return elapsed
-            assert elapsed < BOUND_SECONDS, busy
-            time.sleep(0.5)
-
-
 def test_every_test_asset_gets_metadata_previews_and_thumbhash(
     node: Node, server: RunningServer, tmp_path: Path
 ) -> None:
@@ -70,7 +51,10 @@ def test_every_test_asset_gets_metadata_previews_and_thumbhash(
     assert result.returncode == 0, result.describe()
     by_path = {Path(item["filepath"]): item["id"] for item in json_report(result)["newAssets"]}
     assert set(by_path) == set(supported_files(library))
-    seconds = wait_for_jobs(server, admin)
+    started = time.monotonic()
+    counts = wait_until_idle(server, admin, BOUND_SECONDS)
+    seconds = time.monotonic() - started
+    assert not {name: c["failed"] for name, c in counts.items() if c["failed"]}
     print(f"job chain for {len(by_path)} files took {seconds:.1f} s")
 
     facts: dict[str, Any] = {}

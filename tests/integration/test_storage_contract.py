@@ -23,6 +23,7 @@ from albumen.storage.local import LocalStorage
 from albumen.storage.memory import MemoryStorage
 from albumen.storage.rclone import RcloneStorage
 from albumen.storage.s3 import S3Storage
+from tests.support.assets import chunks_of
 from tests.support.s3 import S3Server, running_s3
 
 MIB = 1024 * 1024
@@ -69,12 +70,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StorageBackend:
         served: RcloneStorage = request.getfixturevalue("rclone_remote")[0]
         return RcloneStorage(served.store, prefix=f"{served.prefix}test-{uuid.uuid4().hex}")
     return MemoryStorage()
-
-
-async def chunks_of(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
-    for offset in range(0, len(data), size):
-        yield data[offset : offset + size]
-        await asyncio.sleep(0)
 
 
 async def read_all(backend: StorageBackend, key: str, byte_range: ByteRange | None = None) -> bytes:
