@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 say() { printf 'test.sh: %s\n' "$*"; }
 
 ./scripts/install.sh
+
+# Redis for the scale-out tests (job broker, Socket.IO fan-out, shared rate limits); each test starts
+# its own redis-server on loopback.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
+fi
 .venv/bin/uv pip install --quiet --python .venv/bin/python -e '.[test]'
 
 # Node.js: @immich/cli 3.x refuses anything older than 22 and Debian 12 ships 18, so the test extra brings
