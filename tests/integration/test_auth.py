@@ -24,6 +24,31 @@ async def test_first_admin_sign_up_then_refused(client: httpx.AsyncClient) -> No
     assert again.json() == {"message": "The server already has an admin"}
 
 
+@pytest.mark.parametrize("domain", ["Immich.TEST", "nas.local", "box.lan", "photos.home", "host.localhost"])
+async def test_sign_up_accepts_home_and_test_domains(client: httpx.AsyncClient, domain: str) -> None:
+    admin = await client.post(
+        "/auth/admin-sign-up", json={"email": f"Admin@{domain}", "password": "pw", "name": "Admin"}
+    )
+    assert admin.status_code == 201, admin.text
+    assert admin.json()["email"] == f"admin@{domain.lower()}"
+    token = (await client.post("/auth/login", json={"email": f"admin@{domain}", "password": "pw"})).json()
+    user = await client.post(
+        "/admin/users",
+        json={"email": f"user1@{domain}", "password": "pw", "name": "User"},
+        headers={"Authorization": f"Bearer {token['accessToken']}"},
+    )
+    assert user.status_code == 201, user.text
+    assert user.json()["email"] == f"user1@{domain.lower()}"
+
+
+async def test_sign_up_refuses_what_is_not_an_address(client: httpx.AsyncClient) -> None:
+    for email in ("admin", "admin@", "@immich.test", "a b@immich.test"):
+        response = await client.post(
+            "/auth/admin-sign-up", json={"email": email, "password": "pw", "name": "Admin"}
+        )
+        assert response.status_code == 400, email
+
+
 async def test_login_sets_immich_cookies(client: httpx.AsyncClient) -> None:
     await sign_up_admin(client)
     response = await client.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
