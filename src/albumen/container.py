@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from albumen.authn.ratelimit import LoginThrottle, SlidingWindowLimiter
+from albumen.authn.ratelimit import LoginThrottle
 from albumen.config import Settings
 from albumen.events.bus import EventBus
 from albumen.jobs.queue import JobQueue
@@ -26,14 +26,10 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings, database: Database, storage: dict[str, StorageBackend]) -> Container:
-        limits = settings.rate_limit
         return cls(
             settings=settings,
             database=database,
             storage=storage,
             jobs=JobQueue(database, settings),
-            login_throttle=LoginThrottle(
-                per_ip=SlidingWindowLimiter(limits.login_per_ip, limits.window_seconds),
-                per_account=SlidingWindowLimiter(limits.login_per_account, limits.window_seconds),
-            ),
+            login_throttle=LoginThrottle.from_settings(settings),
         )

@@ -144,20 +144,23 @@ class AuthService:
             raise Unauthorized("Password login has been disabled")
         email = str(body.email)
         try:
-            self.throttle.check(details.client_ip, email)
+            await self.throttle.check(details.client_ip, email)
         except TooManyRequests:
             LOGIN_FAILURES.labels("rate_limited").inc()
             raise
         user = await self.users.get_by_email(email)
+        # Only reads so far: hand the connection back while the hash waits for a hashing thread, so a
+        # burst of logins cannot take the whole pool from other requests.
+        await self.db.commit()
         # Verify even without a user (against a dummy hash) so an unknown email costs the same time.
-        valid = crypto.verify_secret(body.password, user.password if user else None)
+        valid = await crypto.verify_secret(body.password, user.password if user else None)
         if user is None or not valid:
-            self.throttle.failed(details.client_ip, email)
+            await self.throttle.failed(details.client_ip, email)
             LOGIN_FAILURES.labels("bad_credentials").inc()
             raise Unauthorized("Incorrect email or password")
-        self.throttle.succeeded(email)
+        await self.throttle.succeeded(email)
         if crypto.needs_rehash(user.password):
-            await self.users.update(user.id, password=crypto.hash_secret(body.password))
+            await self.users.update(user.id, password=await crypto.hash_secret(body.password))
         return await self.create_login_response(user, details)
 
     async def create_login_response(
@@ -228,7 +231,7 @@ class AuthService:
         user = await self.users.create(
             email=str(body.email).lower(),
             name=body.name,
-            password=crypto.hash_secret(body.password),
+            password=await crypto.hash_secret(body.password),
             is_admin=True,
             storage_label="admin",
         )
@@ -240,10 +243,10 @@ class AuthService:
         user = await self.users.get(auth.user.id)
         if user is None:
             raise Unauthorized("Authentication required")
-        if not crypto.verify_secret(body.password, user.password):
+        if not await crypto.verify_secret(body.password, user.password):
             raise BadRequest("Wrong password")
         user = await self.users.update(
-            user.id, password=crypto.hash_secret(body.newPassword), should_change_password=False
+            user.id, password=await crypto.hash_secret(body.newPassword), should_change_password=False
         )
         # Immich 3.1 ends every other session on a password change, whatever the flag says.
         await self.sessions.delete_all_for_user(user.id, keep=auth.session.id if auth.session else None)
@@ -253,23 +256,23 @@ class AuthService:
         user = await self._user(auth)
         if user.pin_code:
             raise BadRequest("User already has a PIN code")
-        await self.users.update(user.id, pin_code=crypto.hash_secret(body.pinCode))
+        await self.users.update(user.id, pin_code=await crypto.hash_secret(body.pinCode))
 
     async def reset_pin_code(self, auth: AuthContext, body: dto.PinCodeResetDto) -> None:
         user = await self._user(auth)
-        self._check_pin_or_password(user, pin_code=body.pinCode, password=body.password)
+        await self._check_pin_or_password(user, pin_code=body.pinCode, password=body.password)
         await self.users.update(user.id, pin_code=None)
         await self.sessions.lock_all(user.id)
 
     async def change_pin_code(self, auth: AuthContext, body: dto.PinCodeChangeDto) -> None:
         user = await self._user(auth)
-        self._check_pin_or_password(user, pin_code=body.pinCode, password=body.password)
-        await self.users.update(user.id, pin_code=crypto.hash_secret(body.newPinCode))
+        await self._check_pin_or_password(user, pin_code=body.pinCode, password=body.password)
+        await self.users.update(user.id, pin_code=await crypto.hash_secret(body.newPinCode))
 
     async def unlock_session(self, auth: AuthContext, body: dto.SessionUnlockDto) -> None:
         session = self._require_session(auth)
         user = await self._user(auth)
-        self._check_pin_or_password(user, pin_code=body.pinCode, password=body.password)
+        await self._check_pin_or_password(user, pin_code=body.pinCode, password=body.password)
         await self.sessions.update(session.id, pin_expires_at=utcnow() + PIN_UNLOCK_DURATION)
 
     async def lock_session(self, auth: AuthContext) -> None:
@@ -300,14 +303,14 @@ class AuthService:
         return auth.session
 
     @staticmethod
-    def _check_pin_or_password(user: User, *, pin_code: str | None, password: str | None) -> None:
+    async def _check_pin_or_password(user: User, *, pin_code: str | None, password: str | None) -> None:
         if not user.pin_code:
             raise BadRequest("User does not have a PIN code")
         if password:
-            if not crypto.verify_secret(password, user.password):
+            if not await crypto.verify_secret(password, user.password):
                 raise BadRequest("Wrong password")
         elif pin_code:
-            if not crypto.verify_secret(pin_code, user.pin_code):
+            if not await crypto.verify_secret(pin_code, user.pin_code):
                 raise BadRequest("Wrong PIN code")
         else:
             raise BadRequest("Either password or pinCode is required")

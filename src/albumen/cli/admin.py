@@ -61,7 +61,7 @@ def reset_admin_password(
             if admin is None:
                 return None
             await users.update(
-                admin.id, password=crypto.hash_secret(new_password), should_change_password=True
+                admin.id, password=await crypto.hash_secret(new_password), should_change_password=True
             )
             await SessionRepository(session).delete_all_for_user(admin.id)
             return admin.email

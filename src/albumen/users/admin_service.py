@@ -79,8 +79,8 @@ class UserAdminService(PerUserQueries):
         user = await self.users.create(
             email=email,
             name=body.name,
-            password=crypto.hash_secret(body.password) if body.password else "",
-            pin_code=crypto.hash_secret(body.pinCode) if body.pinCode else None,
+            password=await crypto.hash_secret(body.password) if body.password else "",
+            pin_code=await crypto.hash_secret(body.pinCode) if body.pinCode else None,
             is_admin=bool(body.isAdmin),
             should_change_password=True if body.shouldChangePassword is None else body.shouldChangePassword,
             avatar_color=body.avatarColor.value if body.avatarColor else None,
@@ -112,9 +112,9 @@ class UserAdminService(PerUserQueries):
         if body.name is not None:
             changes["name"] = body.name
         if body.password:
-            changes["password"] = crypto.hash_secret(body.password)
+            changes["password"] = await crypto.hash_secret(body.password)
         if "pinCode" in sent:
-            changes["pin_code"] = crypto.hash_secret(body.pinCode) if body.pinCode else None
+            changes["pin_code"] = await crypto.hash_secret(body.pinCode) if body.pinCode else None
         if "avatarColor" in sent:
             changes["avatar_color"] = body.avatarColor.value if body.avatarColor else None
         if body.shouldChangePassword is not None:

@@ -167,7 +167,7 @@ class UserService(PerUserQueries):
             changes["avatar_color"] = body.avatarColor.value if body.avatarColor else None
         password = body.model_dump(include={"password"}).get("password")  # a deprecated field
         if password:
-            changes["password"] = crypto.hash_secret(password)
+            changes["password"] = await crypto.hash_secret(password)
             changes["should_change_password"] = False
         if changes:
             user = await self.users.update(user.id, **changes)
