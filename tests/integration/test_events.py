@@ -273,3 +273,23 @@ async def test_the_bus_fans_out_and_survives_a_failing_subscriber() -> None:
         ClientEvent("on_user_delete", (str(user),), None),
         ClientEvent("on_config_update", (), None),
     ]
+
+
+async def test_a_forced_user_delete_tells_the_admin_once_the_account_is_gone(
+    server: RunningServer,
+    accounts: tuple[LoggedIn, LoggedIn],
+    http: httpx.AsyncClient,
+    listeners: list[Listener],
+) -> None:
+    admin = accounts[0]
+    leaving = await create_user(http, admin, "leaving@example.com")
+    client = await listener(listeners).connect(server, admin.headers)
+    assert await client.expect("on_server_version") == (SERVER_VERSION,)
+    deleted = await http.request(
+        "DELETE", f"/admin/users/{leaving.user_id}", headers=admin.headers, json={"force": True}
+    )
+    assert deleted.status_code == 200
+    assert await client.expect("on_user_delete", timeout=60) == (leaving.user_id,)
+    listed = await http.get("/admin/users", headers=admin.headers, params={"withDeleted": "true"})
+    assert leaving.user_id not in {user["id"] for user in listed.json()}
+    await client.expect_nothing()

@@ -15,6 +15,8 @@ from albumen.jobs.queue import JobQueue
 from albumen.jobs.schemas import QueueName
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import prepare
+from albumen.sessions import tasks as sessions_tasks
+from albumen.users import tasks as users_tasks
 
 log = logging.getLogger("albumen.jobs")
 
@@ -28,6 +30,8 @@ def register_handlers(container: Container) -> None:
     from albumen.media import jobs as media_jobs  # the media stack loads only where jobs run
 
     media_jobs.register(container)
+    users_tasks.register(container)
+    sessions_tasks.register(container)
 
 
 @contextlib.asynccontextmanager

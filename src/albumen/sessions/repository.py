@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -87,10 +87,14 @@ class SessionRepository:
     async def lock_all(self, user_id: uuid.UUID) -> None:
         await self.db.execute(update(Session).where(Session.user_id == user_id).values(pin_expires_at=None))
 
-    async def delete_expired(self, now: datetime) -> int:
+    async def delete_stale(self, now: datetime, unused_for: timedelta) -> int:
+        """Sessions past their expiry, or not used within `unused_for` (Immich: 90 days)."""
         result = await self.db.execute(
             delete(Session)
-            .where(Session.expires_at.is_not(None), Session.expires_at <= now)
+            .where(
+                (Session.updated_at <= now - unused_for)
+                | (Session.expires_at.is_not(None) & (Session.expires_at <= now))
+            )
             .returning(Session.id)
         )
         return len(result.scalars().all())

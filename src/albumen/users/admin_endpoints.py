@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Body, Depends, Query
+from fastapi import BackgroundTasks, Body, Depends, Query
 from pydantic import UUID4
 
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.users.admin_service import UserAdminService
+from albumen.users.tasks import queue_user_delete
 
 router = ImmichRouter()
 
@@ -57,10 +58,15 @@ async def delete_user_admin(
     id: UUID4,
     auth: Auth,
     service: Service,
+    container: ContainerDep,
+    background: BackgroundTasks,
     # Immich reads a missing body as {}; clients that send none still get a plain soft delete.
     body: Annotated[dto.UserAdminDeleteDto | None, Body()] = None,
 ) -> dto.UserAdminResponseDto:
-    return await service.delete(auth, id, body or dto.UserAdminDeleteDto())
+    deleted = await service.delete(auth, id, body or dto.UserAdminDeleteDto())
+    if body is not None and body.force:
+        background.add_task(queue_user_delete, container, id, force=True)  # after the commit
+    return deleted
 
 
 @router.operation("restoreUserAdmin")

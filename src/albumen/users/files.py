@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -119,6 +120,10 @@ class ProfileImageStore:
         if path is not None:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+
+    def delete_folder(self, user_id: uuid.UUID) -> None:
+        """Removes every profile image of a deleted account (none there is fine)."""
+        shutil.rmtree(self.data_dir / PROFILE_FOLDER / str(user_id), ignore_errors=True)
 
 
 async def _chunks(head: bytes, rest: ChunkSource) -> AsyncIterator[bytes]:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, func, select, update
+from sqlalchemy import Date, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.models import Album, AlbumUser, Asset, AssetExif, User, UserMetadata
+from albumen.models import Album, AlbumUser, Asset, AssetExif, Stack, User, UserMetadata
 
 
 class UserRepository:
@@ -131,9 +131,24 @@ class UserRepository:
         statement = select(User).where(User.deleted_at.is_not(None), User.deleted_at < cutoff)
         return (await self.db.scalars(statement)).all()
 
-    async def hard_delete(self, user: User) -> None:
-        await self.db.delete(user)
-        await self.db.flush()
+    async def owned_asset_ids(self, user_id: uuid.UUID, limit: int) -> Sequence[uuid.UUID]:
+        """Up to `limit` of a user's assets, any state (trashed, hidden, in an external library)."""
+        statement = select(Asset.id).where(Asset.owner_id == user_id).order_by(Asset.id).limit(limit)
+        return (await self.db.scalars(statement)).all()
+
+    async def delete_stacks(self, user_id: uuid.UUID) -> None:
+        """A stack's primary asset may not go while the stack stays, so a purged user's stacks go first."""
+        await self.db.execute(delete(Stack).where(Stack.owner_id == user_id))
+
+    async def delete_owned_albums(self, user_id: uuid.UUID) -> None:
+        """The albums a user owns go with the user; shared albums of others only lose the member."""
+        owned = select(AlbumUser.album_id).where(AlbumUser.user_id == user_id, AlbumUser.role == "owner")
+        await self.db.execute(delete(Album).where(Album.id.in_(owned)))
+
+    async def delete_for_good(self, user_id: uuid.UUID) -> None:
+        """The row, and by the foreign keys' cascades whatever else still names the user (sessions, API
+        keys, libraries, tags, partners, memberships, metadata, ...)."""
+        await self.db.execute(delete(User).where(User.id == user_id))
 
     async def get_metadata(self, user_id: uuid.UUID) -> dict[str, dict[str, Any]]:
         rows = await self.db.scalars(select(UserMetadata).where(UserMetadata.user_id == user_id))
