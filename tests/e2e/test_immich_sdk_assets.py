@@ -81,7 +81,8 @@ def day(node: Node, server: RunningServer, tmp_path_factory: pytest.TempPathFact
     downloads = tmp_path_factory.mktemp("sdk-assets-downloads")
     script = str(JS_DIR / "sdk-assets-day.mjs")
     files = [str(path) for path in FILES]
-    result = node.run([str(node.binary), script, server.api, EMAIL, PASSWORD, str(downloads), *files], timeout=300)
+    args = [str(node.binary), script, server.api, EMAIL, PASSWORD, str(downloads), *files]
+    result = node.run(args, timeout=300)
     assert result.returncode == 0, result.describe()
     record = json.loads(result.stdout)
     return Day(record["steps"], record["ids"], downloads)
