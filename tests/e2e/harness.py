@@ -19,6 +19,8 @@ from pathlib import Path
 from tests.support.server import RunningServer, start_server
 
 JS_DIR = Path(__file__).resolve().parent / "js"
+# Immich's own e2e suite and many home set-ups use special-use domains (RFC 6761); Immich accepts them.
+ADMIN_EMAIL = "admin@immich.test"
 MIN_NODE_MAJOR = 22
 
 

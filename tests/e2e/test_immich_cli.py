@@ -10,14 +10,15 @@ import httpx
 import pytest
 
 from albumen.kit.crypto import random_token
-from tests.e2e.harness import JS_DIR, Completed, Node, serving
+from tests.e2e.harness import ADMIN_EMAIL, JS_DIR, Completed, Node, serving
 from tests.support.server import RunningServer
-from tests.support.users import ADMIN_EMAIL, create_api_key, sign_up_admin
+from tests.support.users import create_api_key, create_user, sign_up_admin
 
 pytestmark = pytest.mark.e2e
 
 CLI = JS_DIR / "node_modules" / ".bin" / "immich"
 KEY_PERMISSIONS = {"all": ["all"], "about": ["server.about"], "user": ["user.read"]}
+USER_EMAIL = "photographer@home.test"
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 @pytest.fixture(scope="module")
 async def keys(server: RunningServer) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=server.api) as http:
-        admin = await sign_up_admin(http)
-        return {name: await create_api_key(http, admin, perms) for name, perms in KEY_PERMISSIONS.items()}
+        admin = await sign_up_admin(http, ADMIN_EMAIL)
+        keys = {name: await create_api_key(http, admin, perms) for name, perms in KEY_PERMISSIONS.items()}
+        user = await create_user(http, admin, USER_EMAIL)
+        return keys | {"test-user": await create_api_key(http, user, ["all"])}
 
 
 def immich(node: Node, config_dir: Path, *args: str) -> Completed:
@@ -49,6 +52,15 @@ def test_login_with_a_full_access_key_saves_the_credentials(
     auth = (tmp_path / "auth.yml").read_text()
     assert server.api in auth
     assert keys["all"] in auth
+
+
+def test_a_user_on_a_test_address_logs_in(
+    node: Node, server: RunningServer, keys: dict[str, str], tmp_path: Path
+) -> None:
+    result = immich(node, tmp_path, "login", server.api, keys["test-user"])
+
+    assert result.returncode == 0, result.describe()
+    assert f"Logged in as {USER_EMAIL}" in result.stdout
 
 
 def test_server_info_prints_version_formats_and_statistics(

@@ -16,11 +16,11 @@ import pytest
 
 from albumen.media import types as media_types
 from tests.conftest import ASSETS_DIR
-from tests.e2e.harness import Completed, Node
+from tests.e2e.harness import ADMIN_EMAIL, Completed, Node
 from tests.e2e.test_immich_cli import immich
 from tests.support.assets import fake_jpeg
 from tests.support.server import RunningServer, serving_on
-from tests.support.users import LoggedIn, create_api_key, create_user, sign_up_admin
+from tests.support.users import ADMIN_PASSWORD, LoggedIn, create_api_key, create_user, login, sign_up_admin
 
 pytestmark = pytest.mark.e2e
 GENERATED = 200
@@ -58,14 +58,11 @@ def json_report(result: Completed) -> dict[str, Any]:
 
 async def new_user(server: RunningServer, email: str) -> tuple[LoggedIn, str]:
     async with httpx.AsyncClient(base_url=server.api) as http:
-        admin_login = await http.post(
-            "/auth/login", json={"email": "admin@immich.cloud", "password": "admin-password"}
-        )
-        if admin_login.status_code != 201:
-            admin = await sign_up_admin(http)
+        initialized = (await http.get("/server/config")).json()["isInitialized"]
+        if initialized:
+            admin = await login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
         else:
-            body = admin_login.json()
-            admin = LoggedIn(body["userId"], "admin@immich.cloud", body["accessToken"])
+            admin = await sign_up_admin(http, ADMIN_EMAIL)
         user = await create_user(http, admin, email)
         return user, await create_api_key(http, user, ["all"])
 
@@ -80,7 +77,7 @@ async def assets_of(server: RunningServer, user: LoggedIn) -> dict[str, int]:
 def test_upload_a_folder_once_then_find_only_duplicates(
     node: Node, server: RunningServer, library: Path, tmp_path: Path, concurrency: int | None
 ) -> None:
-    user, key = asyncio.run(new_user(server, f"uploader-{concurrency}@example.com"))
+    user, key = asyncio.run(new_user(server, f"uploader-{concurrency}@immich.test"))
     assert immich(node, tmp_path, "login", server.api, key).returncode == 0
     files = supported_files(library)
     unique = {hashlib.sha1(path.read_bytes()).digest() for path in files}
@@ -132,7 +129,7 @@ def test_upload_a_folder_once_then_find_only_duplicates(
 def test_album_option_creates_an_album_per_folder(
     node: Node, server: RunningServer, library: Path, tmp_path: Path
 ) -> None:
-    user, key = asyncio.run(new_user(server, "albums@example.com"))
+    user, key = asyncio.run(new_user(server, "albums@home.test"))
     assert immich(node, tmp_path, "login", server.api, key).returncode == 0
     folders = library / "test-assets" / "albums"
     expected = {folder.name: len(supported_files(folder)) for folder in folders.iterdir()}

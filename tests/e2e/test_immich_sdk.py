@@ -13,7 +13,9 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.e2e
 
-EMAIL = "day-one@example.com"
+# Immich's own e2e suite and many home set-ups use special-use domains (RFC 6761), which Immich accepts.
+EMAIL = "admin@immich.test"
+USER_EMAIL = "second.user@family.test"
 PASSWORD = "a long enough password"
 
 
@@ -25,7 +27,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def day(node: Node, server: RunningServer) -> dict[str, dict[str, Any]]:
-    result = node.run([str(node.binary), str(JS_DIR / "sdk-day.mjs"), server.api, EMAIL, PASSWORD])
+    script = str(JS_DIR / "sdk-day.mjs")
+    result = node.run([str(node.binary), script, server.api, EMAIL, PASSWORD, USER_EMAIL])
     assert result.returncode == 0, result.describe()
     steps: dict[str, dict[str, Any]] = json.loads(result.stdout)
     return steps
@@ -96,3 +99,17 @@ def test_about_names_the_immich_version(day: dict[str, dict[str, Any]]) -> None:
 def test_updating_my_name_sticks(day: dict[str, dict[str, Any]]) -> None:
     assert value(day, "updateMyUser")["name"] == "Day Two"
     assert value(day, "getMyUserAfterUpdate")["name"] == "Day Two"
+
+
+def test_the_admin_creates_a_user_on_a_test_address_who_logs_in(day: dict[str, dict[str, Any]]) -> None:
+    created = value(day, "createUserAdmin")
+    assert created["email"] == USER_EMAIL
+    assert created["isAdmin"] is False
+    assert created["name"] == "Second User"
+
+    session = value(day, "loginAsUser")
+    assert session["userId"] == created["id"]
+    assert session["userEmail"] == USER_EMAIL
+    assert session["isAdmin"] is False
+    me = value(day, "getMyUserAsUser")
+    assert (me["id"], me["email"]) == (created["id"], USER_EMAIL)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pyvips  # type: ignore[import-untyped]
 
 from tests.conftest import ASSETS_DIR
 from tests.e2e.harness import JS_DIR, Node, serving
@@ -26,7 +27,7 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.e2e
 
-EMAIL = "asset-day@example.com"
+EMAIL = "admin@immich.test"
 PASSWORD = "a long enough password"
 NATURE = ASSETS_DIR / "albums" / "nature"
 FALCON = NATURE / "prairie_falcon.jpg"
@@ -80,7 +81,8 @@ def day(node: Node, server: RunningServer, tmp_path_factory: pytest.TempPathFact
     downloads = tmp_path_factory.mktemp("sdk-assets-downloads")
     script = str(JS_DIR / "sdk-assets-day.mjs")
     files = [str(path) for path in FILES]
-    result = node.run([str(node.binary), script, server.api, EMAIL, PASSWORD, str(downloads), *files])
+    args = [str(node.binary), script, server.api, EMAIL, PASSWORD, str(downloads), *files]
+    result = node.run(args, timeout=300)
     assert result.returncode == 0, result.describe()
     record = json.loads(result.stdout)
     return Day(record["steps"], record["ids"], downloads)
@@ -130,6 +132,32 @@ def test_asset_info_carries_its_owner(day: Day) -> None:
     assert info["owner"]["id"] == owner["id"]
     assert info["owner"]["email"] == EMAIL
     assert info["owner"]["name"] == "Asset Day"
+
+
+# --- thumbnails and previews ----------------------------------------------------------------------------
+
+IMAGE_MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/webp": (b"RIFF", b"WEBP")}
+
+
+@pytest.mark.parametrize("edited", ["", "Edited"])
+def test_thumbnail_and_preview_are_images_smaller_than_the_original(day: Day, edited: str) -> None:
+    """edited=true answers the edited version, or the plain one for an asset never edited (as Immich)."""
+    original = pyvips.Image.new_from_file(str(FALCON))
+    widths = {}
+    for size in ("Thumbnail", "Preview"):
+        name = f"view{size}{edited}"
+        assert day.status(name) == 200, day.outcome(name)
+        saved = day.value(name)
+        data = (day.downloads / saved["file"]).read_bytes()
+        assert saved["type"] in IMAGE_MAGIC, saved
+        magic = IMAGE_MAGIC[saved["type"]]
+        assert data.startswith(magic[0]), data[:16]
+        assert magic[-1] in data[:16], data[:16]
+        image = pyvips.Image.new_from_buffer(data, "")
+        assert 0 < image.width <= original.width
+        assert 0 < image.height <= original.height
+        widths[size] = image.width
+    assert widths["Thumbnail"] < widths["Preview"]
 
 
 # --- duplicates ------------------------------------------------------------------------------------------

@@ -22,12 +22,12 @@ class LoggedIn:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-async def sign_up_admin(client: httpx.AsyncClient) -> LoggedIn:
+async def sign_up_admin(client: httpx.AsyncClient, email: str = ADMIN_EMAIL) -> LoggedIn:
     response = await client.post(
-        "/auth/admin-sign-up", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "name": "Admin"}
+        "/auth/admin-sign-up", json={"email": email, "password": ADMIN_PASSWORD, "name": "Admin"}
     )
     assert response.status_code == 201, response.text
-    return await login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    return await login(client, email, ADMIN_PASSWORD)
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str) -> LoggedIn:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+
 from fastapi.routing import APIRoute
 
 from albumen.config import Settings
-from albumen.immich.operations import EXTENSIONS, policies
+from albumen.immich.dto import Permission
+from albumen.immich.operations import EXTENSIONS, OPERATIONS_TSV, policies
 from albumen.immich.spec import operations
 from albumen.main import API_PREFIX, create_app
 
@@ -39,7 +42,20 @@ def test_every_api_route_is_a_spec_operation_with_its_policy() -> None:
 def test_operation_table_matches_the_spec() -> None:
     assert set(policies()) == set(operations())
     assert policies()["getMyApiKey"].permission is None
-    assert policies()["logout"].permission == "all"
-    assert policies()["getMyUser"].permission == "user.read"
+    assert policies()["logout"].permission is Permission.all
+    assert policies()["getMyUser"].permission is Permission.user_read
     assert policies()["login"].public
     assert policies()["searchUsersAdmin"].admin_only
+
+
+def test_every_permission_in_the_operation_table_is_a_permission_of_the_spec() -> None:
+    """Besides Immich's words for none and `all`, the column names only members of the generated enum."""
+    with OPERATIONS_TSV.open(newline="") as handle:
+        named = {row["permission"] for row in csv.DictReader(handle, delimiter="\t")}
+    words = {"none (permission check disabled)", "all (implicit default: API keys need the all permission)"}
+    words |= {"n/a (public)"}
+    unknown = {name for name in named - words if name not in {p.value for p in Permission}}
+    assert not unknown, sorted(unknown)
+    assert len(named - words) > 100
+    policy_permissions = {p.permission for p in (*policies().values(), *EXTENSIONS.values())}
+    assert all(p is None or isinstance(p, Permission) for p in policy_permissions)

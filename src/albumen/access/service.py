@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.repository import AccessRepository
 from albumen.authn.schemas import AuthContext
+from albumen.immich import dto
 from albumen.kit.errors import BadRequest
 
 Check = Callable[[AccessRepository, AuthContext, set[uuid.UUID]], Awaitable[set[uuid.UUID]]]
@@ -70,35 +71,33 @@ _ALBUM_OWNER = _albums_for("owner")
 _ALBUM_EDITOR = _albums_for("owner", "editor")
 _ALBUM_MEMBER = _albums_for("owner", "editor", "viewer")
 
-CHECKS: dict[str, Check] = {
-    "asset.read": _seen_assets,
-    "asset.view": _seen_assets,
-    "asset.download": _seen_assets,
-    "asset.share": _shareable_assets,
-    "asset.update": _own_assets,
-    "asset.delete": _own_assets,
-    "asset.copy": _own_assets,
-    "asset.upload": _own_assets,
-    "album.read": _ALBUM_MEMBER,
-    "album.download": _ALBUM_MEMBER,
+CHECKS: dict[dto.Permission, Check] = {
+    dto.Permission.asset_read: _seen_assets,
+    dto.Permission.asset_view: _seen_assets,
+    dto.Permission.asset_download: _seen_assets,
+    dto.Permission.asset_share: _shareable_assets,
+    dto.Permission.asset_update: _own_assets,
+    dto.Permission.asset_delete: _own_assets,
+    dto.Permission.asset_copy: _own_assets,
+    dto.Permission.asset_upload: _own_assets,
+    dto.Permission.album_read: _ALBUM_MEMBER,
+    dto.Permission.album_download: _ALBUM_MEMBER,
     # Immich v3.1.0 lets editors rename the album and manage its members, not delete it.
-    "album.update": _ALBUM_EDITOR,
-    "album.delete": _ALBUM_OWNER,
-    "album.share": _ALBUM_EDITOR,
-    "album.addAsset": _ALBUM_EDITOR,
-    "album.removeAsset": _ALBUM_EDITOR,
-    "authDevice.delete": _own_sessions,
-    "session.read": _own_sessions,
-    "session.update": _own_sessions,
-    "session.delete": _own_sessions,
-    "session.lock": _own_sessions,
-    "apiKey.read": _own_api_keys,
-    "apiKey.update": _own_api_keys,
-    "apiKey.delete": _own_api_keys,
+    dto.Permission.album_update: _ALBUM_EDITOR,
+    dto.Permission.album_delete: _ALBUM_OWNER,
+    dto.Permission.album_share: _ALBUM_EDITOR,
+    dto.Permission.authDevice_delete: _own_sessions,
+    dto.Permission.session_read: _own_sessions,
+    dto.Permission.session_update: _own_sessions,
+    dto.Permission.session_delete: _own_sessions,
+    dto.Permission.session_lock: _own_sessions,
+    dto.Permission.apiKey_read: _own_api_keys,
+    dto.Permission.apiKey_update: _own_api_keys,
+    dto.Permission.apiKey_delete: _own_api_keys,
     # Immich's names for adding and removing album assets (its messages quote them).
-    "albumAsset.create": _ALBUM_EDITOR,
-    "albumAsset.delete": _ALBUM_EDITOR,
-    "timeline.download": _own_user,
+    dto.Permission.albumAsset_create: _ALBUM_EDITOR,
+    dto.Permission.albumAsset_delete: _ALBUM_EDITOR,
+    dto.Permission.timeline_download: _own_user,
 }
 
 
@@ -106,7 +105,9 @@ class AccessService:
     def __init__(self, db: AsyncSession) -> None:
         self.repository = AccessRepository(db)
 
-    async def allowed(self, auth: AuthContext, permission: str, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    async def allowed(
+        self, auth: AuthContext, permission: dto.Permission, ids: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
         wanted = set(ids)
         if not wanted:
             return set()
@@ -117,7 +118,7 @@ class AccessService:
             raise LookupError(f"no access rule for {permission}")
         return await check(self.repository, auth, wanted)
 
-    async def require(self, auth: AuthContext, permission: str, ids: Iterable[uuid.UUID]) -> None:
+    async def require(self, auth: AuthContext, permission: dto.Permission, ids: Iterable[uuid.UUID]) -> None:
         wanted = set(ids)
         if await self.allowed(auth, permission, wanted) != wanted:
             raise BadRequest(f"Not found or no {permission} access")

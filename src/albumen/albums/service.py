@@ -53,7 +53,7 @@ class AlbumService:
         return await self.describe(auth, albums)
 
     async def get(self, auth: AuthContext, album_id: uuid.UUID) -> dto.AlbumResponseDto:
-        await self.access.require(auth, "album.read", [album_id])
+        await self.access.require(auth, dto.Permission.album_read, [album_id])
         await self.albums.refresh_thumbnails(album_ids=[album_id])
         album = await self._find(album_id)
         (response,) = await self.describe(auth, [album], with_contributors=True)
@@ -110,7 +110,7 @@ class AlbumService:
 
         # Assets the caller may not share are left out silently, as Immich does.
         wanted = list(dict.fromkeys(asset_id.root for asset_id in body.assetIds or []))
-        allowed = await self.access.allowed(auth, "asset.share", wanted)
+        allowed = await self.access.allowed(auth, dto.Permission.asset_share, wanted)
         asset_ids = [asset_id for asset_id in wanted if asset_id in allowed]
 
         prefs = preferences((await self.users.get_metadata(auth.user.id)).get(PREFERENCES_KEY))
@@ -133,7 +133,7 @@ class AlbumService:
         )
         if issues:
             raise BadRequest("Validation failed", errors=issues)
-        await self.access.require(auth, "album.update", [album_id])
+        await self.access.require(auth, dto.Permission.album_update, [album_id])
         await self._find(album_id)
         thumbnail = body.albumThumbnailAssetId
         if thumbnail is not None and not await self.albums.asset_ids_in(album_id, [thumbnail]):
@@ -150,7 +150,7 @@ class AlbumService:
         return response
 
     async def delete(self, auth: AuthContext, album_id: uuid.UUID) -> None:
-        await self.access.require(auth, "album.delete", [album_id])
+        await self.access.require(auth, dto.Permission.album_delete, [album_id])
         await self.albums.delete(album_id)
 
     # -- assets ---------------------------------------------------------------------------------------
@@ -161,10 +161,10 @@ class AlbumService:
         """Per id: duplicate (already there, or repeated), no_permission (not shareable by the caller,
         or no such asset), else added. The first asset added becomes the thumbnail if none is set."""
         album = await self._find(album_id)
-        await self.access.require(auth, "albumAsset.create", [album_id])
+        await self.access.require(auth, dto.Permission.albumAsset_create, [album_id])
         wanted = [item.root for item in body.ids]
         present = await self.albums.asset_ids_in(album_id, wanted)
-        allowed = await self.access.allowed(auth, "asset.share", set(wanted) - present)
+        allowed = await self.access.allowed(auth, dto.Permission.asset_share, set(wanted) - present)
         results = []
         added: list[uuid.UUID] = []
         for asset_id in wanted:
@@ -190,10 +190,10 @@ class AlbumService:
         success if anything was added, else no_permission (nothing allowed) or duplicate."""
         album_ids = list(dict.fromkeys(item.root for item in body.albumIds))
         asset_ids = list(dict.fromkeys(item.root for item in body.assetIds))
-        allowed_albums = await self.access.allowed(auth, "albumAsset.create", album_ids)
+        allowed_albums = await self.access.allowed(auth, dto.Permission.albumAsset_create, album_ids)
         if not allowed_albums:
             return dto.AlbumsAddAssetsResponseDto(success=False, error=Reason.no_permission)
-        allowed = await self.access.allowed(auth, "asset.share", asset_ids)
+        allowed = await self.access.allowed(auth, dto.Permission.asset_share, asset_ids)
         if not allowed:
             return dto.AlbumsAddAssetsResponseDto(success=False, error=Reason.no_permission)
         shareable = [asset_id for asset_id in asset_ids if asset_id in allowed]
@@ -220,14 +220,14 @@ class AlbumService:
     ) -> list[dto.BulkIdResponseDto]:
         """Per id: not_found (not in the album, or repeated), no_permission, else removed. The owner
         may remove anything; an editor only assets they could share (their own, their partners')."""
-        await self.access.require(auth, "albumAsset.delete", [album_id])
+        await self.access.require(auth, dto.Permission.albumAsset_delete, [album_id])
         album = await self._find(album_id)
         wanted = [item.root for item in body.ids]
         present = await self.albums.asset_ids_in(album_id, wanted)
-        if await self.access.allowed(auth, "album.delete", [album_id]):
+        if await self.access.allowed(auth, dto.Permission.album_delete, [album_id]):
             allowed = set(present)
         else:
-            allowed = await self.access.allowed(auth, "asset.share", present)
+            allowed = await self.access.allowed(auth, dto.Permission.asset_share, present)
         results = []
         removed: list[uuid.UUID] = []
         for asset_id in wanted:
@@ -251,7 +251,7 @@ class AlbumService:
         self, auth: AuthContext, album_id: uuid.UUID, body: dto.AddUsersDto
     ) -> dto.AlbumResponseDto:
         """Members already in the album (the owner included) are skipped, not changed."""
-        await self.access.require(auth, "album.share", [album_id])
+        await self.access.require(auth, dto.Permission.album_share, [album_id])
         await self._find(album_id)
         current = {member.user.id for member in (await self.albums.members([album_id]))[album_id]}
         added = False
@@ -282,7 +282,7 @@ class AlbumService:
         if member.role == OWNER and sum(m.role == OWNER for m in members) == 1:
             raise BadRequest("Cannot remove the last album owner")
         if user_id != auth.user.id:
-            await self.access.require(auth, "album.share", [album_id])
+            await self.access.require(auth, dto.Permission.album_share, [album_id])
         await self.albums.remove_member(album_id, user_id)
 
     async def update_user(
@@ -290,7 +290,7 @@ class AlbumService:
     ) -> None:
         """A role change for a member other than the owner; for a non-member it changes nothing."""
         user_id = member_id(user, auth.user.id)
-        await self.access.require(auth, "album.share", [album_id])
+        await self.access.require(auth, dto.Permission.album_share, [album_id])
         await self._find(album_id)
         members = (await self.albums.members([album_id]))[album_id]
         if any(m.role == OWNER and m.user.id == user_id for m in members):

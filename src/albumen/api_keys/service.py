@@ -31,7 +31,7 @@ def api_key_dto(key: ApiKey) -> dto.ApiKeyResponseDto:
 def _ensure_grantable(auth: AuthContext, requested: Iterable[dto.Permission]) -> None:
     if auth.api_key is None:
         return
-    if not all(auth.holds(permission.value) for permission in requested):
+    if not all(auth.holds(permission) for permission in requested):
         raise BadRequest("Cannot grant permissions you do not have")
 
 
@@ -83,7 +83,7 @@ class ApiKeyService:
 
     async def _owned(self, auth: AuthContext, key_id: uuid.UUID) -> ApiKey:
         # Immich answers "API Key not found" (400) for a key that is missing or someone else's.
-        if not await self.access.allowed(auth, "apiKey.read", [key_id]):
+        if not await self.access.allowed(auth, dto.Permission.apiKey_read, [key_id]):
             raise BadRequest("API Key not found")
         key = await self.keys.get(auth.user.id, key_id)
         if key is None:

@@ -258,7 +258,7 @@ class AssetService:
     # --- read --------------------------------------------------------------------------------
 
     async def get(self, auth: AuthContext, asset_id: uuid.UUID) -> dto.AssetResponseDto:
-        await self.access.require(auth, "asset.read", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         asset = await self._load(asset_id)
         response = asset_response(asset, await self.repository.exif(asset_id))
         owner = await self.db.get(User, asset.owner_id)
@@ -291,14 +291,14 @@ class AssetService:
     async def ids_for_jobs(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         """Re-running an asset's jobs is a change to it: the caller must be allowed to update each."""
         wanted = unique_ids(ids)
-        await self.access.require(auth, "asset.update", wanted)
+        await self.access.require(auth, dto.Permission.asset_update, wanted)
         await self.db.commit()  # the jobs read the assets in their own transactions
         return wanted
 
     # --- files -------------------------------------------------------------------------------
 
     async def original_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:
-        await self.access.require(auth, "asset.download", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_download, [asset_id])
         asset = await self._media_asset(asset_id, "Asset media not found")
         # The name a browser saves: the original name's stem with the stored file's real extension.
         name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(asset.original_path).suffix}"
@@ -309,7 +309,7 @@ class AssetService:
     ) -> MediaFile | MediaRedirect:
         """A generated image, or where to look instead: `original` always redirects to the original,
         a missing `fullsize` to the original (a format browsers show) or else to the preview."""
-        await self.access.require(auth, "asset.view", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_view, [asset_id])
         asset = await self._media_asset(asset_id, "Asset media not found")
         if size == "original":
             return MediaRedirect("original")
@@ -324,7 +324,7 @@ class AssetService:
 
     async def video_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:
         """The transcode when there is one, else the original."""
-        await self.access.require(auth, "asset.view", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_view, [asset_id])
         asset = await self._media_asset(asset_id, "Asset not found or asset is not a video")
         if asset.type != "VIDEO":
             raise NotFound("Asset not found or asset is not a video")
@@ -344,14 +344,14 @@ class AssetService:
     async def update(
         self, auth: AuthContext, asset_id: uuid.UUID, body: dto.UpdateAssetDto
     ) -> dto.AssetResponseDto:
-        await self.access.require(auth, "asset.update", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_update, [asset_id])
         changes = body.model_dump(exclude_unset=True)
         if "livePhotoVideoId" in changes:
             video_id = changes.pop("livePhotoVideoId")
             if video_id is None:
                 await self._unlink_motion_part(asset_id)
             else:
-                await self.access.require(auth, "asset.update", [video_id])
+                await self.access.require(auth, dto.Permission.asset_update, [video_id])
                 await self._link_motion_part(auth, video_id)
                 await self.repository.update([asset_id], live_photo_video_id=video_id)
         await self._apply(auth, [asset_id], changes)
@@ -359,7 +359,7 @@ class AssetService:
 
     async def update_many(self, auth: AuthContext, body: dto.AssetBulkUpdateDto) -> None:
         ids = unique_ids([uuid.UUID(str(item.root if hasattr(item, "root") else item)) for item in body.ids])
-        await self.access.require(auth, "asset.update", ids)
+        await self.access.require(auth, dto.Permission.asset_update, ids)
         changes = body.model_dump(exclude_unset=True, exclude={"ids"})
         relative = changes.pop("dateTimeRelative", None)
         if relative is not None and "dateTimeOriginal" not in changes:
@@ -422,7 +422,7 @@ class AssetService:
         """Moves what belongs to the asset rather than its bytes onto another asset (Immich's "copy",
         used when a photo is replaced by an edited version): albums, shared links, stack, favourite
         and sidecar. Each part can be left out."""
-        await self.access.require(auth, "asset.copy", [body.sourceId, body.targetId])
+        await self.access.require(auth, dto.Permission.asset_copy, [body.sourceId, body.targetId])
         source, target = await self.repository.get(body.sourceId), await self.repository.get(body.targetId)
         if source is None or target is None:
             raise BadRequest("Both assets must exist")
@@ -450,13 +450,13 @@ class AssetService:
     # --- metadata ----------------------------------------------------------------------------
 
     async def metadata(self, auth: AuthContext, asset_id: uuid.UUID) -> list[dto.AssetMetadataResponseDto]:
-        await self.access.require(auth, "asset.read", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         return [_metadata_response(item) for item in await self.repository.metadata(asset_id)]
 
     async def metadata_item(
         self, auth: AuthContext, asset_id: uuid.UUID, key: str
     ) -> dto.AssetMetadataResponseDto:
-        await self.access.require(auth, "asset.read", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         items = await self.repository.metadata(asset_id, key)
         if not items:
             raise BadRequest(f"Asset metadata {key} not found")
@@ -465,7 +465,7 @@ class AssetService:
     async def update_metadata(
         self, auth: AuthContext, asset_id: uuid.UUID, items: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[dto.AssetMetadataResponseDto]:
-        await self.access.require(auth, "asset.update", [asset_id])
+        await self.access.require(auth, dto.Permission.asset_update, [asset_id])
         await self.repository.upsert_metadata(asset_id, items)
         return [
             _metadata_response(item)
@@ -474,7 +474,7 @@ class AssetService:
         ]
 
     async def delete_metadata(self, auth: AuthContext, pairs: Sequence[tuple[uuid.UUID, str]]) -> None:
-        await self.access.require(auth, "asset.update", {asset_id for asset_id, _ in pairs})
+        await self.access.require(auth, dto.Permission.asset_update, {asset_id for asset_id, _ in pairs})
         await self.repository.delete_metadata(pairs)
 
     # --- trash and delete --------------------------------------------------------------------
@@ -485,7 +485,7 @@ class AssetService:
         """Trash, or delete for good (force, or trash disabled). Returns the files to remove once the
         transaction has committed."""
         wanted = unique_ids(ids)
-        await self.access.require(auth, "asset.delete", wanted)
+        await self.access.require(auth, dto.Permission.asset_delete, wanted)
         if force or not trash_enabled:
             return await self.purge(wanted)
         await self.repository.trash(wanted, datetime.now(UTC))
@@ -493,7 +493,7 @@ class AssetService:
 
     async def restore(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         wanted = unique_ids(ids)
-        await self.access.require(auth, "asset.delete", wanted)
+        await self.access.require(auth, dto.Permission.asset_delete, wanted)
         await self.repository.restore(wanted)
         return wanted
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from albumen.immich.dto import Permission
+
 
 class AuthType(StrEnum):
     PASSWORD = "password"
@@ -59,11 +61,11 @@ class AuthContext:
     # Shared-link credentials arrive with the sharing capability; until then a link never resolves.
     shared_link_id: uuid.UUID | None = None
 
-    def holds(self, permission: str) -> bool:
+    def holds(self, permission: Permission) -> bool:
         """Sessions carry every permission of their user; API keys only what they were granted."""
         if self.api_key is None:
             return True
-        return "all" in self.api_key.permissions or permission in self.api_key.permissions
+        return Permission.all in self.api_key.permissions or permission in self.api_key.permissions
 
 
 @dataclass(frozen=True, slots=True)

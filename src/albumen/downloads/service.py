@@ -159,14 +159,14 @@ class DownloadService:
         assets: AsyncIterable[SizedAsset]
         if body.assetIds is not None:
             ids = _unique(asset_id.root for asset_id in body.assetIds)
-            await self.access.require(auth, "asset.download", ids)
+            await self.access.require(auth, dto.Permission.asset_download, ids)
             assets = _listed(await self.downloads.sized_assets(ids))
         elif body.albumId is not None:
-            await self.access.require(auth, "album.download", [body.albumId])
+            await self.access.require(auth, dto.Permission.album_download, [body.albumId])
             assets = self.downloads.album_sized_assets(body.albumId)
         else:
             assert body.userId is not None
-            await self.access.require(auth, "timeline.download", [body.userId])
+            await self.access.require(auth, dto.Permission.timeline_download, [body.userId])
             # The locked folder only for a session that entered its PIN, as for single assets.
             elevated = auth.session is not None and auth.session.has_elevated_permission
             assets = self.downloads.owner_sized_assets(body.userId, with_locked=elevated)
@@ -202,7 +202,7 @@ class DownloadService:
         download takes.
         """
         ids = _unique(asset_id.root for asset_id in body.assetIds)
-        await self.access.require(auth, "asset.download", ids)
+        await self.access.require(auth, dto.Permission.asset_download, ids)
         found = {
             original.id: original
             for original in await self.downloads.originals(ids, edited=bool(body.edited))

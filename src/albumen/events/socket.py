@@ -29,6 +29,7 @@ from albumen.authn.service import AuthService
 from albumen.container import Container
 from albumen.events.bus import ClientEvent
 from albumen.http.cookies import ACCESS_TOKEN_COOKIE
+from albumen.immich.dto import Permission
 from albumen.immich.operations import OperationPolicy
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.errors import AppError, Unauthorized
@@ -37,7 +38,7 @@ log = logging.getLogger("albumen.events")
 
 # What Immich asks of a socket: any user, no shared link, and an API key must hold `all`.
 SOCKET_POLICY = OperationPolicy(
-    "socket.io", public=False, permission="all", admin_only=False, shared_link=False
+    "socket.io", public=False, permission=Permission.all, admin_only=False, shared_link=False
 )
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from albumen.immich.dto import Permission
+
 OPERATIONS_TSV = Path(__file__).with_name("operations.tsv")
-ALL = "all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,17 +21,18 @@ class OperationPolicy:
     operation_id: str
     public: bool
     # The permission an API key must hold; None = no check at all (Immich's `permission: false`).
-    permission: str | None
+    permission: Permission | None
     admin_only: bool
     shared_link: bool
 
 
-def _permission(raw: str) -> str | None:
+def _permission(raw: str) -> Permission | None:
+    """The table's permission column: a Permission value, or Immich's words for none and `all`."""
     if raw.startswith("none"):
         return None
     if raw.startswith("all") or raw.startswith("n/a"):
-        return ALL
-    return raw
+        return Permission.all
+    return Permission(raw)  # an unknown name fails loudly here, at the first policy lookup
 
 
 @cache
@@ -51,13 +53,15 @@ def policies() -> dict[str, OperationPolicy]:
 
 # Albumen's own authenticated operations, outside Immich's spec: the resumable (tus) upload.
 EXTENSIONS: dict[str, OperationPolicy] = {
-    name: OperationPolicy(name, public=False, permission="asset.upload", admin_only=False, shared_link=False)
+    name: OperationPolicy(
+        name, public=False, permission=Permission.asset_upload, admin_only=False, shared_link=False
+    )
     for name in ("albumenUploadCreate", "albumenUploadStatus", "albumenUploadAppend", "albumenUploadCancel")
 } | {
     "albumenStorageLocations": OperationPolicy(
         "albumenStorageLocations",
         public=False,
-        permission="server.storage",
+        permission=Permission.server_storage,
         admin_only=True,
         shared_link=False,
     ),

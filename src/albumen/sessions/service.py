@@ -57,7 +57,7 @@ class SessionService:
     async def update(
         self, auth: AuthContext, session_id: uuid.UUID, body: dto.SessionUpdateDto
     ) -> dto.SessionResponseDto:
-        await self.access.require(auth, "session.update", [session_id])
+        await self.access.require(auth, dto.Permission.session_update, [session_id])
         changes = body.model_dump(exclude_none=True)
         if not changes:
             raise BadRequest("No fields to update")
@@ -66,12 +66,12 @@ class SessionService:
         return session_dto(session, auth.session.id if auth.session else None)
 
     async def delete(self, auth: AuthContext, session_id: uuid.UUID) -> None:
-        await self.access.require(auth, "authDevice.delete", [session_id])
+        await self.access.require(auth, dto.Permission.authDevice_delete, [session_id])
         await self.sessions.delete(session_id)
 
     async def delete_all(self, auth: AuthContext) -> None:
         await self.sessions.delete_all_for_user(auth.user.id, keep=auth.session.id if auth.session else None)
 
     async def lock(self, auth: AuthContext, session_id: uuid.UUID) -> None:
-        await self.access.require(auth, "session.lock", [session_id])
+        await self.access.require(auth, dto.Permission.session_lock, [session_id])
         await self.sessions.update(session_id, pin_expires_at=None)

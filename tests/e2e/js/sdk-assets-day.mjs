@@ -33,6 +33,7 @@ import {
   updateAsset,
   updateAssets,
   uploadAsset,
+  viewAsset,
 } from '@immich/sdk';
 
 const [baseUrl, email, password, outDir, ...files] = process.argv.slice(2);
@@ -160,6 +161,18 @@ await step('updateFalcon', () =>
 );
 await step('getFalconAfterUpdate', () => info(falcon.id));
 await step('statisticsAtStart', () => statistics());
+
+// Thumbnails and previews, as the web app and the mobile app ask for them (edited=true: the edited
+// version when there is one, else the plain one). The first waits for the thumbnail job to have run.
+const ext = (blob) => (blob.type === 'image/webp' ? 'webp' : 'jpg');
+const view = (size, edited) => async () => {
+  const blob = await viewAsset({ id: falcon.id, size, edited });
+  return saveBlob(blob, `falcon-${size}${edited ? '-edited' : ''}.${ext(blob)}`);
+};
+await settle('viewThumbnail', view('thumbnail'), (outcome) => outcome.ok, 60000);
+await step('viewThumbnailEdited', view('thumbnail', true));
+await step('viewPreview', view('preview'));
+await step('viewPreviewEdited', view('preview', true));
 
 // Favourite both, archive the rocks, in bulk.
 await step('favoriteInBulk', () => bulkUpdate({ ids: [falcon.id, rocks.id], isFavorite: true }));

@@ -1,9 +1,11 @@
 // A first day with @immich/sdk against a fresh server: sign up, log in, look around, make an API key.
-// Usage: node sdk-day.mjs <baseUrl ending in /api> <email> <password>
+// Usage: node sdk-day.mjs <baseUrl ending in /api> <email> <password> <user email>
+// The admin signs up with <email>, then creates a user with <user email>, who logs in in turn.
 // Prints one JSON object: for every step either {"ok": true, "value": ...} or
 // {"ok": false, "status": <HTTP status or null>, "error": ...}, so the Python test can say which call failed.
 import {
   createApiKey,
+  createUserAdmin,
   defaults,
   getAboutInfo,
   getMyApiKey,
@@ -20,9 +22,9 @@ import {
   updateMyUser,
 } from '@immich/sdk';
 
-const [baseUrl, email, password] = process.argv.slice(2);
-if (!baseUrl || !email || !password) {
-  console.error('usage: node sdk-day.mjs <baseUrl> <email> <password>');
+const [baseUrl, email, password, userEmail] = process.argv.slice(2);
+if (!baseUrl || !email || !password || !userEmail) {
+  console.error('usage: node sdk-day.mjs <baseUrl> <email> <password> <user email>');
   process.exit(2);
 }
 
@@ -56,6 +58,9 @@ if (auth) {
   await step('getAboutInfo', () => getAboutInfo());
   await step('updateMyUser', () => updateMyUser({ userUpdateMeDto: { name: 'Day Two' } }));
   await step('getMyUserAfterUpdate', () => getMyUser());
+  await step('createUserAdmin', () =>
+    createUserAdmin({ userAdminCreateDto: { email: userEmail, password, name: 'Second User' } }),
+  );
   const created = await step('createApiKey', () =>
     createApiKey({ apiKeyCreateDto: { name: 'sdk day', permissions: ['all'] } }),
   );
@@ -68,6 +73,14 @@ if (auth) {
     await step('getMyApiKey', () => getMyApiKey());
     setApiKey(`${created.secret}-wrong`);
     await step('getMyUserWithWrongApiKey', () => getMyUser());
+  }
+
+  // The user the admin created logs in with the address as the admin typed it.
+  defaults.headers = {};
+  const userAuth = await step('loginAsUser', () => login({ loginCredentialDto: { email: userEmail, password } }));
+  if (userAuth) {
+    defaults.headers = { Authorization: `Bearer ${userAuth.accessToken}` };
+    await step('getMyUserAsUser', () => getMyUser());
   }
 }
 
