@@ -13,12 +13,16 @@ import httpx
 import obstore
 import pytest
 
+from albumen.config import Settings, StorageSettings
+from albumen.main import create_app
 from albumen.storage import s3 as s3_module
 from albumen.storage.base import ByteRange, ObjectNotFound
 from albumen.storage.s3 import S3Storage
 from albumen.storage.transfer import move_object
-from tests.support.assets import chunks_of
+from tests.support.assets import chunks_of, fake_jpeg, upload_id
+from tests.support.jobs import settle
 from tests.support.s3 import S3Server, running_s3
+from tests.support.users import sign_up_admin
 
 MIB = 1024 * 1024
 # The test's stand-in for S3's 5 GiB: small enough to cross with a few MiB.
@@ -132,6 +136,38 @@ async def test_ranged_reads_share_one_http_client(
     for start in range(0, 5000, 1000):
         assert await read_all(storage, "r.bin", ByteRange(start, start + 99)) == data[start : start + 100]
     assert len(opened) == 1
+
+
+async def test_an_api_upload_above_the_copy_limit_lands_whole_where_the_template_says(
+    settings: Settings, s3_server: S3Server, storage: S3Storage, copy_requests: list[int]
+) -> None:
+    """POST /assets into a bucket, then the storage template's move inside it: S3 would refuse a
+    CopyObject of this size, and none is issued."""
+    url = (
+        f"s3://{s3_server.bucket}/{storage.prefix.strip('/')}?endpoint={s3_server.endpoint}&region=us-east-1"
+        f"&access_key_id={s3_server.access_key}&secret_access_key={s3_server.secret_key}"
+    )
+    app = create_app(settings.model_copy(update={"storage": StorageSettings(originals=url)}))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver/api") as client,
+    ):
+        admin = await sign_up_admin(client)
+        config = (await client.get("/system-config", headers=admin.headers)).json()
+        config["storageTemplate"] = {
+            "enabled": True,
+            "hashVerificationEnabled": True,
+            "template": "{{filename}}",
+        }
+        assert (await client.put("/system-config", headers=admin.headers, json=config)).status_code == 200
+        content = fake_jpeg("over the copy limit", 3 * MIB)
+        asset_id = await upload_id(client, admin, "big.jpg", content)
+        await settle(app)
+        path = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()["originalPath"]
+    assert path == "library/admin/big.jpg"
+    assert [size for size in copy_requests if size > COPY_LIMIT] == []
+    assert await read_all(storage, path) == content
 
 
 def test_copy_limit_is_s3s() -> None:
