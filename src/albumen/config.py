@@ -43,6 +43,15 @@ class StorageSettings(BaseModel):
     )
     presigned_expiry_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
 
+    @field_validator("originals", "thumbnails", "encoded_video", "profile", "backups")
+    @classmethod
+    def _lasting(cls, value: str | None) -> str | None:
+        # memory:// is the unit tests' stand-in (storage.factory); a server on it would lose every
+        # photo at its next restart.
+        if value is not None and value.split(":", 1)[0].lower() == "memory":
+            raise ValueError("memory:// keeps nothing across a restart; use file://, s3:// or rclone://")
+        return value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select, update
 
 from albumen.downloads.schemas import ArchiveEntry
-from albumen.downloads.service import ArchiveSplitter, EntryNames, sanitize_file_name, stream_archive
+from albumen.downloads.service import ArchiveSplitter, EntryNames, entry_name, stream_archive
 from albumen.models import Asset, Partner
 from albumen.storage.base import ByteRange, StorageBackend, StorageError
 from albumen.storage.memory import MemoryStorage
@@ -61,7 +61,7 @@ def _unzip(data: bytes) -> dict[str, bytes]:
     ],
 )
 def test_entry_names_are_sanitised(name: str, expected: str) -> None:
-    assert sanitize_file_name(name) == expected
+    assert entry_name(name) == expected
 
 
 def test_repeated_names_are_numbered() -> None:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from albumen.config import Settings
+from albumen.main import create_app
+from albumen.users.service import cleanups_done
 from tests.integration.test_users import JPEG, PNG, two_users, upload
+from tests.support.s3 import running_s3
 from tests.support.users import LoggedIn, sign_up_admin
 
 
@@ -26,7 +30,7 @@ async def test_profile_image_round_trip(client: httpx.AsyncClient, settings: Set
     path = body["profileImagePath"]
     assert path.startswith(f"profile/{alice.user_id}/")
     assert path.endswith(".png")
-    assert (settings.data_dir / path).read_bytes() == content
+    assert (settings.media_dir / path).read_bytes() == content
     me = (await client.get("/users/me", headers=alice.headers)).json()
     assert me["profileImagePath"] == path
     assert me["profileChangedAt"] == body["profileChangedAt"]
@@ -43,17 +47,19 @@ async def test_profile_image_round_trip(client: httpx.AsyncClient, settings: Set
     assert replaced.status_code == 201
     new_path = replaced.json()["profileImagePath"]
     assert new_path.endswith(".jpg")
-    assert not (settings.data_dir / path).exists()
+    await cleanups_done()
+    assert not (settings.media_dir / path).exists()
     again = await client.get(f"/users/{alice.user_id}/profile-image", headers=alice.headers)
     assert again.headers["content-type"] == "image/jpeg"
     assert again.content == jpeg
-    leftovers = [p.name for p in (settings.data_dir / "profile" / alice.user_id).iterdir()]
+    leftovers = [p.name for p in (settings.media_dir / "profile" / alice.user_id).iterdir()]
     assert leftovers == [Path(new_path).name]
 
     deleted = await client.delete("/users/profile-image", headers=alice.headers)
     assert deleted.status_code == 204
     assert (await client.get(f"/users/{alice.user_id}/profile-image", headers=bob.headers)).status_code == 404
-    assert not (settings.data_dir / new_path).exists()
+    await cleanups_done()
+    assert not (settings.media_dir / new_path).exists()
     assert (await client.get("/users/me", headers=alice.headers)).json()["profileImagePath"] == ""
     twice = await client.delete("/users/profile-image", headers=alice.headers)
     assert twice.status_code == 400
@@ -79,7 +85,7 @@ async def test_profile_image_rejects_what_is_not_an_image(
     )
     assert no_file.status_code == 400
     assert (await client.get("/users/me", headers=admin.headers)).json()["profileImagePath"] == ""
-    profile_dir = settings.data_dir / "profile"
+    profile_dir = settings.media_dir / "profile"
     assert not profile_dir.exists() or not any(profile_dir.rglob("*"))
 
 
@@ -90,7 +96,7 @@ async def test_profile_image_failures_are_404(client: httpx.AsyncClient, setting
     unknown = await client.get(f"/users/{uuid.uuid4()}/profile-image", headers=admin.headers)
     assert unknown.status_code == 404
     created = await upload(client, admin, "a.png", PNG.read_bytes())
-    (settings.data_dir / created.json()["profileImagePath"]).unlink()
+    (settings.media_dir / created.json()["profileImagePath"]).unlink()
     vanished = await client.get(f"/users/{admin.user_id}/profile-image", headers=admin.headers)
     assert vanished.status_code == 404
     bad_id = await client.get("/users/not-a-uuid/profile-image", headers=admin.headers)
@@ -143,9 +149,9 @@ async def upload_in_transaction(
     from albumen.users.service import UserService
 
     async with app.state.container.database.unit_of_work() as session:
-        service = UserService(session, data_dir=settings.data_dir)
+        service = UserService(session, profile_storage=app.state.container.storage["profile"])
         result = await service.create_profile_image(auth_of(who), name, source)
-        written.append(settings.data_dir / result.profileImagePath)
+        written.append(settings.media_dir / result.profileImagePath)
         assert written[-1].is_file()
         if then_fail:
             raise Boom
@@ -158,7 +164,7 @@ async def test_a_broken_upload_leaves_no_file(
     broken = FailingUpload(PNG.read_bytes()[:100])
     with pytest.raises(ConnectionResetError):
         await upload_in_transaction(app, settings, admin, "a.png", broken, then_fail=False, written=[])
-    folder = settings.data_dir / "profile" / admin.user_id
+    folder = settings.media_dir / "profile" / admin.user_id
     assert not folder.exists() or list(folder.iterdir()) == []
     assert (await client.get("/users/me", headers=admin.headers)).json()["profileImagePath"] == ""
 
@@ -168,12 +174,13 @@ async def test_a_rolled_back_change_removes_the_new_file(
 ) -> None:
     admin = await sign_up_admin(client)
     kept = await upload(client, admin, "kept.png", PNG.read_bytes())
-    kept_path = settings.data_dir / kept.json()["profileImagePath"]
+    kept_path = settings.media_dir / kept.json()["profileImagePath"]
     written: list[Path] = []
     source = Bytes(JPEG.read_bytes())
     with pytest.raises(Boom):
         await upload_in_transaction(app, settings, admin, "new.jpg", source, then_fail=True, written=written)
     assert len(written) == 1
+    await cleanups_done()
     assert not written[0].exists()
     assert kept_path.read_bytes() == PNG.read_bytes()
     served = await client.get(f"/users/{admin.user_id}/profile-image", headers=admin.headers)
@@ -183,4 +190,36 @@ async def test_a_rolled_back_change_removes_the_new_file(
         app, settings, admin, "new.jpg", Bytes(JPEG.read_bytes()), then_fail=False, written=written
     )
     assert written[1].read_bytes() == JPEG.read_bytes()
+    await cleanups_done()
     assert not kept_path.exists()
+
+
+async def test_profile_images_live_in_the_configured_location(settings: Settings, tmp_path: Path) -> None:
+    """`storage.profile` on a bucket: the image is an object there, nothing lands on the local disk."""
+    with running_s3(tmp_path / "s3") as s3:
+        query = urlencode(
+            {"endpoint": s3.endpoint, "region": "us-east-1", "access_key_id": s3.access_key,
+             "secret_access_key": s3.secret_key}
+        )  # fmt: skip
+        storage = settings.storage.model_copy(update={"profile": f"s3://{s3.bucket}/avatars?{query}"})
+        application = create_app(settings.model_copy(update={"storage": storage}))
+        transport = httpx.ASGITransport(app=application)
+        async with (
+            application.router.lifespan_context(application),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver/api") as client,
+        ):
+            admin = await sign_up_admin(client)
+            content = PNG.read_bytes()
+            created = await upload(client, admin, "me.png", content)
+            assert created.status_code == 201, created.text
+            key = created.json()["profileImagePath"]
+            assert (s3.root / s3.bucket / "avatars" / key).read_bytes() == content
+            assert not (settings.media_dir / "profile").exists()
+            served = await client.get(f"/users/{admin.user_id}/profile-image", headers=admin.headers)
+            assert served.status_code == 200
+            assert served.content == content
+            assert served.headers["content-type"] == "image/png"
+            assert "cache-control" not in served.headers  # as Immich: a new picture keeps the URL
+            assert (await client.delete("/users/profile-image", headers=admin.headers)).status_code == 204
+            await cleanups_done()
+            assert not (s3.root / s3.bucket / "avatars" / key).exists()

@@ -89,7 +89,7 @@ async def test_a_forced_delete_purges_rows_and_files_at_once(client: httpx.Async
     assert album.status_code == 201, album.text
     profile = await upload(client, user, "me.png", PNG.read_bytes())
     assert profile.status_code == 201, profile.text
-    profile_folder = app.state.container.settings.data_dir / "profile" / user.user_id
+    profile_folder = app.state.container.settings.data_dir / "library" / "profile" / user.user_id
     await settle(app)  # thumbnails made
     files = await stored_keys(app, user.user_id)
     assert {kind for kind, _ in files} >= {"originals", "thumbnails"}
@@ -110,7 +110,7 @@ async def test_a_forced_delete_purges_rows_and_files_at_once(client: httpx.Async
     async with app.state.container.database.unit_of_work() as db:
         assert await db.get(Album, uuid.UUID(album.json()["id"])) is None
     assert not any([await exists(app, kind, key) for kind, key in files])
-    assert not profile_folder.exists()
+    assert not [path for path in profile_folder.rglob("*") if path.is_file()]
     assert (await client.get(f"/assets/{kept['id']}", headers=admin.headers)).status_code == 200
     assert all([await exists(app, kind, key) for kind, key in kept_files])
     # The address is free again.

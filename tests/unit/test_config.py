@@ -50,6 +50,17 @@ def test_yaml_file_is_read_and_env_wins(tmp_path: Path, monkeypatch: pytest.Monk
         ("ALBUMEN_PORT", "70000", "invalid setting port (ALBUMEN_PORT)"),
         ("ALBUMEN_DATABASE_URL", "mysql://db", "invalid setting database_url (ALBUMEN_DATABASE_URL)"),
         ("ALBUMEN_LOG_LEVEL", "loud", "invalid setting log_level (ALBUMEN_LOG_LEVEL)"),
+        # Media on memory:// would vanish at the next restart.
+        (
+            "ALBUMEN_STORAGE__ORIGINALS",
+            "memory://",
+            "invalid setting storage.originals (ALBUMEN_STORAGE__ORIGINALS): Value error, memory://",
+        ),
+        (
+            "ALBUMEN_STORAGE__PROFILE",
+            "MEMORY://x",
+            "invalid setting storage.profile (ALBUMEN_STORAGE__PROFILE): Value error, memory://",
+        ),
     ],
 )
 def test_bad_values_name_the_setting(

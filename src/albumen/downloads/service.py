@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import posixpath
-import re
 import stat
 import uuid
 import zlib
@@ -29,6 +28,7 @@ from albumen.immich import dto
 from albumen.kit.errors import BadRequest
 from albumen.storage.base import StorageBackend, StorageError
 from albumen.storage.layout import ASSET_FILE_KIND
+from albumen.storage.names import sanitize_filename
 from albumen.users.repository import UserRepository
 from albumen.users.schemas import PREFERENCES_KEY, preferences
 
@@ -44,21 +44,10 @@ ANDROID_MOTION_PREFIX = "encoded-video/"
 _OLDEST = datetime(1980, 1, 1, tzinfo=UTC)
 _NEWEST = datetime(2038, 1, 19, tzinfo=UTC)
 
-# The rules of the npm package sanitize-filename, which Immich applies to entry names.
-_ILLEGAL = re.compile(r'[/?<>\\:*|"]')
-_CONTROL = re.compile(r"[\x00-\x1f\x80-\x9f]")
-_RESERVED = re.compile(r"^\.+$")
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_WINDOWS_TRAILING = re.compile(r"[. ]+$")
-_MAX_NAME_BYTES = 255
 
-
-def sanitize_file_name(name: str) -> str:
-    """A name that cannot climb out of the folder it is extracted into, on any system."""
-    for pattern in (_ILLEGAL, _CONTROL, _RESERVED, _WINDOWS_RESERVED, _WINDOWS_TRAILING):
-        name = pattern.sub("", name)
-    name = name.encode()[:_MAX_NAME_BYTES].decode(errors="ignore")
-    return name or "unnamed"
+def entry_name(name: str) -> str:
+    """A name that cannot climb out of the folder it is extracted into, on any system (as Immich)."""
+    return sanitize_filename(name) or "unnamed"
 
 
 class EntryNames:
@@ -73,7 +62,7 @@ class EntryNames:
         self._repeats: dict[str, int] = {}
 
     def take(self, name: str) -> str:
-        base = sanitize_file_name(name)
+        base = entry_name(name)
         key = base.casefold()
         candidate = base
         if key in self._used:

@@ -47,6 +47,7 @@ async def serve_object(
     content_type: str | None = None,
     presign_for: timedelta | None = None,
     missing: str = "Asset media not found",
+    cache_control: str | None = CACHE_CONTROL,
 ) -> Response:
     """GET/HEAD of one stored object. A missing object is a 404 with `missing` as the message."""
     try:
@@ -57,9 +58,10 @@ async def serve_object(
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(info.modified_at, usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
         "Accept-Ranges": "bytes",
     }
+    if cache_control is not None:
+        headers["Cache-Control"] = cache_control
     if filename is not None:
         headers["Content-Disposition"] = content_disposition(filename)
     if _matches(request.headers.get("if-none-match"), etag):

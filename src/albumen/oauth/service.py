@@ -17,6 +17,7 @@ from albumen.kit.errors import BadRequest
 from albumen.models import User
 from albumen.oauth.client import OAuthError, Profile, client_for, pkce_pair
 from albumen.sessions.repository import SessionRepository
+from albumen.storage.names import sanitize_storage_label
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
@@ -24,7 +25,6 @@ from albumen.users.schemas import user_admin_dto
 
 MOBILE_REDIRECT = "app.immich:///oauth-callback"
 _MOBILE_CALLBACK = re.compile(r"app\.immich:/+oauth-callback")
-_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 GIB = 1024**3
 
 
@@ -142,7 +142,7 @@ class OAuthService:
     async def _storage_label(self, claim: Any) -> str | None:
         if not isinstance(claim, str) or not claim.strip():
             return None
-        label = _LABEL_UNSAFE.sub("", claim.replace(".", "")) or None
+        label = sanitize_storage_label(claim)
         if label and await self.users.get_by_storage_label(label) is not None:
             return None  # taken: the user keeps the default layout rather than failing to log in
         return label

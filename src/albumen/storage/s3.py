@@ -2,8 +2,11 @@
 
 S3 has no rename, so `commit` is a server-side copy followed by deleting the temporary; a PUT (single
 or multipart) only becomes visible when complete, which gives the same all-or-nothing guarantee as the
-local back-end. Ranged reads go through a presigned GET with our own Range header, because some servers
-(rclone) answer a range with 200 and the right bytes, which obstore refuses as "non-partial".
+local back-end. S3 refuses a single CopyObject above 5 GiB, so bigger objects are copied by streaming
+them through a multipart upload (obstore aborts it when the copy fails), never by CopyObject.
+Ranged reads go through a presigned GET with our own Range header, because some servers (rclone)
+answer a range with 200 and the right bytes, which obstore refuses as "non-partial"; one HTTP client
+per location serves them all.
 """
 
 from __future__ import annotations
@@ -41,12 +44,25 @@ PARTS_IN_FLIGHT = 4
 READ_CHUNK = 1024 * 1024
 SIGNED_READ_SECONDS = 300
 DELETE_ATTEMPTS = 3
+# The largest object S3 copies in one CopyObject request (AWS documents the limit; others follow it).
+MAX_COPY_BYTES = 5 * 1024**3
 
 
 class S3Storage:
     def __init__(self, store: S3Store, prefix: str = "") -> None:
         self.store = store
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._http: httpx.AsyncClient | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        """One pooled client for the ranged reads of this location (per event loop: a client's
+        connections belong to the loop that opened them)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http_loop is not loop:
+            self._http = httpx.AsyncClient(timeout=60)
+            self._http_loop = loop
+        return self._http
 
     @classmethod
     def connect(
@@ -89,6 +105,9 @@ class S3Storage:
 
     async def write_temporary(self, chunks: AsyncIterable[bytes]) -> WriteResult:
         key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        return await self._put(self.prefix + key, key, chunks)
+
+    async def _put(self, path: str, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         sha1 = hashlib.sha1()  # noqa: S324 - content identity, as Immich's checksums
         size = 0
 
@@ -99,7 +118,7 @@ class S3Storage:
                 yield chunk
 
         await obstore.put_async(
-            self.store, self.prefix + key, counted(), chunk_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT
+            self.store, path, counted(), chunk_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT
         )
         return WriteResult(key=key, size=size, sha1=sha1.digest())
 
@@ -107,11 +126,29 @@ class S3Storage:
         check_key(temporary_key)
         if not temporary_key.startswith(TEMP_PREFIX):
             raise InvalidKey(f"{temporary_key!r} is not a temporary key")
-        try:
-            await obstore.copy_async(self.store, self.prefix + temporary_key, self._path(key))
-        except FileNotFoundError:
-            raise ObjectNotFound(temporary_key) from None
+        await self.copy(temporary_key, key, source_path=self.prefix + temporary_key)
         await self._delete_path(self.prefix + temporary_key)
+
+    async def copy(self, source_key: str, key: str, *, source_path: str | None = None) -> None:
+        """A copy inside the bucket, whatever the size: one CopyObject up to S3's 5 GiB limit, a
+        streamed multipart upload above it. Replaces what `key` held once complete."""
+        source = source_path if source_path is not None else self._path(source_key)
+        target = self._path(key)
+        try:
+            size = (await obstore.head_async(self.store, source))["size"]
+            if size <= MAX_COPY_BYTES:
+                await obstore.copy_async(self.store, source, target)
+                return
+            result = await obstore.get_async(self.store, source)
+        except FileNotFoundError:
+            raise ObjectNotFound(source_key) from None
+        await obstore.put_async(
+            self.store,
+            target,
+            result.stream(min_chunk_size=PART_SIZE),
+            chunk_size=PART_SIZE,
+            max_concurrency=PARTS_IN_FLIGHT,
+        )
 
     async def discard(self, temporary_key: str) -> None:
         check_key(temporary_key)
@@ -120,10 +157,9 @@ class S3Storage:
         await self._delete_path(self.prefix + temporary_key)
 
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> WriteResult:
-        self._path(key)
-        temporary = await self.write_temporary(chunks)
-        await self.commit(temporary.key, key)
-        return WriteResult(key=key, size=temporary.size, sha1=temporary.sha1)
+        """Straight to the key: a multipart upload is invisible until completed and aborted when the
+        input fails, so no temporary (and no copy) is needed."""
+        return await self._put(self._path(key), key, chunks)
 
     async def read(self, key: str, byte_range: ByteRange | None = None) -> AsyncIterator[bytes]:
         path = self._path(key)
@@ -137,10 +173,7 @@ class S3Storage:
             return
         url = await obstore.sign_async(self.store, "GET", path, timedelta(seconds=SIGNED_READ_SECONDS))
         headers = {"Range": f"bytes={byte_range.start}-{byte_range.end}"}
-        async with (
-            httpx.AsyncClient(timeout=60) as http,
-            http.stream("GET", url, headers=headers) as response,
-        ):
+        async with self._client().stream("GET", url, headers=headers) as response:
             if response.status_code == 404:
                 raise ObjectNotFound(key)
             if response.status_code not in (200, 206):

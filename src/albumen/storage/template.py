@@ -9,8 +9,9 @@ when the template is saved, naming what is wrong. PyPI's Handlebars port (pybars
 
 Two deliberate departures from Immich, both about the bytes of the result, not which variables exist:
 - values are not HTML-escaped (Handlebars escapes `&` to `&amp;` in a folder name; a bug, not a format);
-- every value from metadata (filename, album, make, model, lensModel) is sanitised into one path
-  segment, so a camera model with a `/` cannot create folders or climb out of the library.
+- every value from metadata (filename, album, make, model, lensModel) and every rendered segment is
+  sanitised (storage/names.py, Immich's sanitiser) into one path segment, so a camera model with a `/`
+  cannot create folders or climb out of the library.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from albumen.storage.names import MAX_NAME_BYTES, sanitize_filename, sanitize_storage_label
 
 LIBRARY_FOLDER = "library"
 DEFAULT_TEMPLATE = "{{y}}/{{y}}-{{MM}}-{{dd}}/{{filename}}"
@@ -104,7 +107,6 @@ _MONTHS = (
     "November",
     "December",
 )
-_MAX_NAME_BYTES = 255
 _SUFFIX_ROOM = 8  # bytes kept free in the file name for a collision suffix such as "+1234"
 
 
@@ -114,31 +116,6 @@ class TemplateError(ValueError):
 
 class PathEscapesRoot(TemplateError):
     pass
-
-
-# sanitize-filename's rules (the npm package Immich uses), with "_" as the replacement.
-_ILLEGAL = re.compile(r'[/?<>\\:*|"]')
-_CONTROL = re.compile(r"[\x00-\x1f\x80-\x9f]")
-_RESERVED = re.compile(r"^\.+\Z")
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?\Z", re.IGNORECASE | re.ASCII)
-_WINDOWS_TRAILING = re.compile(r"[. ]+\Z")
-
-
-def _truncate_utf8(value: str, limit: int) -> str:
-    return value.encode()[:limit].decode(errors="ignore")  # never cuts a character in half
-
-
-def sanitize_filename(name: str, *, max_bytes: int = _MAX_NAME_BYTES) -> str:
-    """One safe path segment: characters no file system accepts become `_`, as do `.`/`..`, Windows
-    device names and trailing dots or spaces; at most `max_bytes` of UTF-8."""
-
-    def once(value: str, replacement: str) -> str:
-        for pattern in (_ILLEGAL, _CONTROL, _RESERVED, _WINDOWS_RESERVED, _WINDOWS_TRAILING):
-            value = pattern.sub(replacement, value)
-        return _truncate_utf8(value, max_bytes)
-
-    # The second pass (as the npm package does) removes what truncation may have left at the end.
-    return once(once(name, "_"), "")
 
 
 def normalize_extension(extension: str) -> str:
@@ -420,11 +397,12 @@ class StorageTemplate:
                     raise PathEscapesRoot(f"storage template {self.source!r} climbs out of the library")
                 segments.pop()
                 continue
-            segments.append(sanitize_filename(segment))
+            if cleaned := sanitize_filename(segment):  # `:` alone is nothing once illegal characters go
+                segments.append(cleaned)
         if not segments:
             raise TemplateError(f"storage template {self.source!r} renders to an empty path")
         extension = normalize_extension(asset.extension)
-        room = _MAX_NAME_BYTES - len(extension.encode()) - 1 - _SUFFIX_ROOM
+        room = MAX_NAME_BYTES - len(extension.encode()) - 1 - _SUFFIX_ROOM
         segments[-1] = sanitize_filename(segments[-1], max_bytes=room)
         return "/".join(segments)
 
@@ -436,8 +414,7 @@ def compile_template(template: str) -> StorageTemplate:
 
 def library_root(owner_id: uuid.UUID | str, storage_label: str | None) -> str:
     """`library/<storageLabel or userId>`; the label is cleaned as Immich cleans it on save."""
-    label = sanitize_filename(storage_label.replace(".", "")) if storage_label else ""
-    return f"{LIBRARY_FOLDER}/{label or owner_id}"
+    return f"{LIBRARY_FOLDER}/{sanitize_storage_label(storage_label) or owner_id}"
 
 
 def library_key(

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 
 from albumen.storage.base import ObjectNotFound, StorageBackend, StorageError
 from albumen.storage.local import LocalStorage
+from albumen.storage.s3 import S3Storage
 
 
 class ChecksumMismatch(StorageError):
@@ -47,14 +48,18 @@ def _same_location(source: StorageBackend, target: StorageBackend) -> bool:
     )
 
 
-async def _has_content(storage: StorageBackend, key: str, sha1: bytes) -> bool:
+async def _sha1_of(storage: StorageBackend, key: str) -> bytes | None:
     digest = hashlib.sha1()  # noqa: S324 - as above
     try:
         async for chunk in storage.read(key):
             digest.update(chunk)
     except ObjectNotFound:
-        return False
-    return digest.digest() == sha1
+        return None
+    return digest.digest()
+
+
+async def _has_content(storage: StorageBackend, key: str, sha1: bytes) -> bool:
+    return await _sha1_of(storage, key) == sha1
 
 
 async def move_object(
@@ -75,6 +80,9 @@ async def move_object(
     """
     same = _same_location(source, target)
     if same and source_key == target_key:
+        return
+    if same and isinstance(source, S3Storage):
+        await _move_within_bucket(source, source_key, target_key, expected_sha1)
         return
     try:
         if same and isinstance(source, LocalStorage):
@@ -101,3 +109,19 @@ async def move_object(
         raise ChecksumMismatch(source_key, expected_sha1, written.sha1)
     await target.commit(written.key, target_key)
     await source.delete(source_key)
+
+
+async def _move_within_bucket(
+    storage: S3Storage, source_key: str, target_key: str, expected_sha1: bytes | None
+) -> None:
+    """A server-side copy (streamed above S3's 5 GiB copy limit), checked, then the source deleted."""
+    try:
+        await storage.copy(source_key, target_key)
+    except ObjectNotFound:
+        if expected_sha1 is not None and await _has_content(storage, target_key, expected_sha1):
+            return  # an earlier run got past the copy and the delete
+        raise
+    if expected_sha1 is not None and (actual := await _sha1_of(storage, target_key)) != expected_sha1:
+        await storage.delete(target_key)
+        raise ChecksumMismatch(source_key, expected_sha1, actual or b"")
+    await storage.delete(source_key)

@@ -18,10 +18,11 @@ from albumen.kit.time import utcnow
 from albumen.models import User
 from albumen.sessions.repository import SessionRepository
 from albumen.sessions.service import session_dto
+from albumen.storage.names import sanitize_storage_label
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
-from albumen.users.schemas import null_fields, sanitize_storage_label, user_admin_dto
+from albumen.users.schemas import null_fields, user_admin_dto
 from albumen.users.service import EMAIL_TAKEN, USER_NOT_FOUND, PerUserQueries
 
 LABEL_TAKEN = "Storage label already in use by another account"

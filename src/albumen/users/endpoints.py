@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, File, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import Depends, File, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import UUID4
 
 from albumen.http.deps import Auth, ContainerDep, DbDep
+from albumen.http.files import serve_object
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.users.service import UserService
@@ -19,7 +20,7 @@ router = ImmichRouter()
 
 def user_service(db: DbDep, container: ContainerDep) -> UserService:
     settings = container.settings
-    return UserService(db, data_dir=settings.data_dir, config_file=settings.config_file)
+    return UserService(db, profile_storage=container.storage["profile"], config_file=settings.config_file)
 
 
 Service = Annotated[UserService, Depends(user_service)]
@@ -113,7 +114,14 @@ async def get_user(id: UUID4, auth: Auth, service: Service) -> dto.UserResponseD
     return await service.get(id)
 
 
-@router.operation("getProfileImage", response_class=FileResponse)
-async def get_profile_image(id: UUID4, auth: Auth, service: Service) -> FileResponse:
-    path, content_type = await service.profile_image(id)
-    return FileResponse(path, media_type=content_type)
+@router.operation("getProfileImage", response_class=StreamingResponse)
+async def get_profile_image(
+    id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep
+) -> Response:
+    key, content_type = await service.profile_image(id)
+    await service.db.commit()  # nothing more to read: free the connection before streaming
+    # No caching, as Immich: the URL stays the same when the user changes the picture.
+    return await serve_object(
+        request, container.storage["profile"], key, content_type=content_type, cache_control=None,
+        missing="Not Found",
+    )  # fmt: skip

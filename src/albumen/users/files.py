@@ -1,19 +1,18 @@
-"""Profile images on disk: `<data_dir>/profile/<userId>/<uuid>.<ext>`, written whole or not at all.
+"""Profile images in the profile location (`storage.profile`): `profile/<userId>/<uuid>.<ext>`,
+written whole or not at all, like every stored object.
 
-The database stores the path relative to the data folder, so moving the folder keeps every image.
+The database stores the key relative to that location, so the same rows work on a disk or a bucket.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Protocol
+
+from albumen.storage.base import InvalidKey, StorageBackend, check_key
 
 PROFILE_FOLDER = "profile"
 CHUNK = 1024 * 1024
@@ -71,59 +70,35 @@ def sniff(head: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class ProfileImageStore:
-    data_dir: Path
+    storage: StorageBackend
 
     def key_for(self, user_id: uuid.UUID, extension: str) -> str:
         return f"{PROFILE_FOLDER}/{user_id}/{uuid.uuid4()}.{extension}"
 
-    def resolve(self, key: str) -> Path | None:
-        """The file a stored key names, or None for a key that would leave the profile folder."""
-        root = (self.data_dir / PROFILE_FOLDER).resolve()
-        path = (self.data_dir / key).resolve()
-        return path if path.is_relative_to(root) else None
+    @staticmethod
+    def owns(key: str) -> bool:
+        """Whether a stored key names a profile image (never another kind of file of the location)."""
+        try:
+            check_key(key)
+        except InvalidKey:
+            return False
+        return key.startswith(f"{PROFILE_FOLDER}/")
 
     @staticmethod
     def content_type(key: str) -> str:
         return CONTENT_TYPES.get(PurePosixPath(key).suffix.lstrip(".").lower(), "application/octet-stream")
 
     async def write(self, key: str, head: bytes, rest: ChunkSource) -> int:
-        """Writes `head` then the rest of the upload to a temporary name and renames it into place.
-
-        A crash or a failed read leaves no file under the final name; returns the bytes written.
-        """
-        target = self.resolve(key)
-        if target is None:
+        """Writes `head` then the rest of the upload; a failed read leaves nothing under `key`.
+        Returns the bytes written."""
+        if not self.owns(key):
             raise ValueError(f"profile image key outside the profile folder: {key}")
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        size = 0
-        try:
-            handle = await asyncio.to_thread(temporary.open, "wb")
-            try:
-                async for chunk in _chunks(head, rest):
-                    size += len(chunk)
-                    await asyncio.to_thread(handle.write, chunk)
-                await asyncio.to_thread(handle.flush)
-                await asyncio.to_thread(os.fsync, handle.fileno())
-            finally:
-                await asyncio.to_thread(handle.close)
-            await asyncio.to_thread(os.replace, temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise
-        return size
+        return (await self.storage.write(key, _chunks(head, rest))).size
 
-    def delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         """Removes a stored image; a missing file is not an error (the job may run twice)."""
-        path = self.resolve(key)
-        if path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-
-    def delete_folder(self, user_id: uuid.UUID) -> None:
-        """Removes every profile image of a deleted account (none there is fine)."""
-        shutil.rmtree(self.data_dir / PROFILE_FOLDER / str(user_id), ignore_errors=True)
+        if self.owns(key):
+            await self.storage.delete(key)
 
 
 async def _chunks(head: bytes, rest: ChunkSource) -> AsyncIterator[bytes]:

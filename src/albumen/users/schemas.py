@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -126,31 +124,6 @@ def preferences_to_store(
 
 def preferences_dto(full: dict[str, Any]) -> dto.UserPreferencesResponseDto:
     return dto.UserPreferencesResponseDto.model_validate(full)
-
-
-# -- storage labels ---------------------------------------------------------------------------------
-
-_ILLEGAL = re.compile(r'[/?<>\\:*|"]')
-_CONTROL = re.compile(r"[\x00-\x1f\x80-\x9f]")
-_RESERVED = re.compile(r"^\.+$")
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
-_WINDOWS_TRAILING = re.compile(r"[. ]+$")
-MAX_LABEL_BYTES = 255
-
-
-def sanitize_storage_label(label: str | None) -> str | None:
-    """A storage label names a folder: dots and characters no file system accepts are dropped.
-
-    An empty result means no label (the user's id names the folder), as in Immich.
-    """
-    if label is None:
-        return None
-    cleaned = unicodedata.normalize("NFC", label).replace(".", "")
-    cleaned = _CONTROL.sub("", _ILLEGAL.sub("", cleaned))
-    cleaned = _WINDOWS_TRAILING.sub("", _WINDOWS_RESERVED.sub("", _RESERVED.sub("", cleaned)))
-    encoded = cleaned.encode()[:MAX_LABEL_BYTES]
-    cleaned = encoded.decode(errors="ignore")
-    return cleaned or None
 
 
 # -- request checks the generated DTOs cannot express ------------------------------------------------

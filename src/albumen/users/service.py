@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from albumen.kit import crypto
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.kit.time import utcnow
 from albumen.models import User
+from albumen.storage.base import StorageBackend
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.files import SNIFF_BYTES, ChunkSource, ProfileImageStore, accepted_name, sniff
@@ -43,20 +43,36 @@ USER_NOT_FOUND = "User not found"
 EMAIL_TAKEN = "Email is not available"
 
 
-def after_commit(db: AsyncSession, action: Callable[[], None]) -> None:
+# Clean-ups of files that run once the transaction's outcome is known; kept referenced until done.
+_CLEANUPS: set[asyncio.Task[None]] = set()
+
+
+def after_commit(db: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
     """Runs `action` once the request's transaction has committed (never if it rolls back)."""
-    event.listen(db.sync_session, "after_commit", lambda _session: _quietly(action), once=True)
+    event.listen(db.sync_session, "after_commit", lambda _session: _soon(action), once=True)
 
 
-def after_rollback(db: AsyncSession, action: Callable[[], None]) -> None:
-    event.listen(db.sync_session, "after_rollback", lambda _session: _quietly(action), once=True)
+def after_rollback(db: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    event.listen(db.sync_session, "after_rollback", lambda _session: _soon(action), once=True)
 
 
-def _quietly(action: Callable[[], None]) -> None:
+def _soon(action: Callable[[], Awaitable[None]]) -> None:
+    task = asyncio.get_running_loop().create_task(_quietly(action))
+    _CLEANUPS.add(task)
+    task.add_done_callback(_CLEANUPS.discard)
+
+
+async def _quietly(action: Callable[[], Awaitable[None]]) -> None:
     try:
-        action()
-    except OSError:
+        await action()
+    except Exception:
         log.warning("could not remove a replaced profile image", exc_info=True)
+
+
+async def cleanups_done() -> None:
+    """Waits for the file clean-ups scheduled so far."""
+    while _CLEANUPS:
+        await asyncio.gather(*_CLEANUPS, return_exceptions=True)
 
 
 HEATMAP_DAYS = 52 * 7
@@ -107,11 +123,13 @@ class PerUserQueries:
 
 
 class UserService(PerUserQueries):
-    def __init__(self, db: AsyncSession, *, data_dir: Path, config_file: Path | None = None) -> None:
+    def __init__(
+        self, db: AsyncSession, *, profile_storage: StorageBackend, config_file: Path | None = None
+    ) -> None:
         self.db = db
         self.users = UserRepository(db)
         self.system = SystemMetadataRepository(db)
-        self.images = ProfileImageStore(data_dir)
+        self.images = ProfileImageStore(profile_storage)
         self.config_file = config_file
 
     async def _config(self) -> dict[str, Any]:
@@ -255,13 +273,9 @@ class UserService(PerUserQueries):
         await self.users.update(user.id, profile_image_path="", profile_changed_at=utcnow())
         after_commit(self.db, lambda: self.images.delete(old_key))
 
-    async def profile_image(self, user_id: uuid.UUID) -> tuple[Path, str]:
-        """The file and its content type; anything missing is the file endpoints' uniform 404."""
+    async def profile_image(self, user_id: uuid.UUID) -> tuple[str, str]:
+        """The stored key and its content type; no image is the file endpoints' uniform 404."""
         user = await self.users.get(user_id)
-        path = self.images.resolve(user.profile_image_path) if user and user.profile_image_path else None
-        if path is None or user is None:
+        if user is None or not user.profile_image_path or not self.images.owns(user.profile_image_path):
             raise NotFound("Not Found")
-        with contextlib.suppress(OSError):
-            if await asyncio.to_thread(path.is_file):
-                return path, self.images.content_type(user.profile_image_path)
-        raise NotFound("Not Found")
+        return user.profile_image_path, self.images.content_type(user.profile_image_path)

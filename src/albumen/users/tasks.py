@@ -9,7 +9,6 @@ missing file, and running the job again carries on where it stopped.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from albumen.kit.time import utcnow
 from albumen.storage.base import StorageBackend
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
-from albumen.users.files import ProfileImageStore
+from albumen.users.files import PROFILE_FOLDER
 from albumen.users.repository import UserRepository
 
 if TYPE_CHECKING:
@@ -44,11 +43,12 @@ async def queue_user_delete(container: Container, user_id: uuid.UUID, *, force: 
 
 def user_folders(user_id: uuid.UUID) -> list[tuple[str, str]]:
     """(storage kind, key prefix) of what only this account writes, named by its id (Immich removes the
-    same folders: upload, thumbs, encoded-video; the profile folder is handled by ProfileImageStore)."""
+    same folders: upload, thumbs, encoded-video, profile)."""
     return [
         ("originals", f"upload/{user_id}/"),
         ("thumbnails", f"thumbs/{user_id}/"),
         ("encoded_video", f"encoded-video/{user_id}/"),
+        ("profile", f"{PROFILE_FOLDER}/{user_id}/"),
     ]
 
 
@@ -57,7 +57,6 @@ class UserPurge:
         self.database = container.database
         self.storage: Mapping[str, StorageBackend] = container.storage
         self.events = container.events
-        self.profile_images = ProfileImageStore(container.settings.data_dir)
         self.config_file = container.settings.config_file
 
     async def delete_delay(self) -> int:
@@ -118,7 +117,6 @@ class UserPurge:
                     await backend.delete(key)
             except Exception as error:  # left for the next run or the integrity check; the rows are gone
                 log.warning("could not remove a deleted user's files", prefix=prefix, error=str(error))
-        await asyncio.to_thread(self.profile_images.delete_folder, user_id)
 
 
 def register(container: Container) -> None:
