@@ -15,6 +15,7 @@ from albumen.assets.service import AssetService, MediaFile, MediaRedirect
 from albumen.container import Container
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
+from albumen.http.multipart import read_form
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.media.jobs import ASSET_JOBS, queue_after_upload
@@ -38,15 +39,20 @@ def _presign_for(container: Container) -> timedelta | None:
 
 @router.operation("uploadAsset")
 async def upload_asset(
-    request: Request, auth: Auth, service: Service, container: ContainerDep, background: BackgroundTasks
-) -> JSONResponse:
+    request: Request, auth: Auth, service: Service, db: DbDep, container: ContainerDep,
+    background: BackgroundTasks,
+) -> JSONResponse:  # fmt: skip
     duplicate = await service.existing_upload(auth, request.headers.get("x-immich-checksum"))
     if duplicate is not None:
         return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
         service.require_quota(auth, int(declared))
-    outcome = await service.upload(auth, request.stream(), request.headers.get("content-type"))
+    await db.commit()  # hand the connection back while the body streams: a big video takes hours
+    form = await read_form(
+        request.stream(), request.headers.get("content-type"), service.stage_file, service.discard_file
+    )
+    outcome = await service.upload(auth, form.fields, form.files)
     if outcome.created:  # after the response, so after the asset's row is committed
         background.add_task(queue_after_upload, container, outcome.id)
     status = "created" if outcome.created else "duplicate"

@@ -8,7 +8,7 @@ file); a delete removes rows first and files only after the transaction commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -28,7 +28,6 @@ from albumen.assets.schemas import (
     unique_ids,
 )
 from albumen.authn.schemas import AuthContext
-from albumen.http.multipart import Form, read_form
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
@@ -109,35 +108,34 @@ class AssetService:
         if quota is not None and quota >= 0 and auth.user.quota_usage_in_bytes + size > quota:
             raise BadRequest("Quota has been exceeded!")
 
+    async def stage_file(self, name: str, _filename: str, chunks: AsyncIterable[bytes]) -> WriteResult:
+        """Writes one file part of an upload form to a temporary, as the body streams in."""
+        if name not in (ASSET_FIELD, SIDECAR_FIELD):
+            raise BadRequest(f"Unexpected field {name}")
+        return await self.storage["originals"].write_temporary(chunks)
+
+    async def discard_file(self, staged: WriteResult) -> None:
+        await self.storage["originals"].discard(staged.key)
+
     async def upload(
-        self, auth: AuthContext, body: AsyncIterator[bytes], content_type: str | None
+        self,
+        auth: AuthContext,
+        fields: Mapping[str, str],
+        files: Mapping[str, Sequence[tuple[str, WriteResult]]],
     ) -> UploadOutcome:
-        originals = self.storage["originals"]
-
-        async def write(name: str, _filename: str, chunks: Any) -> WriteResult:
-            if name not in (ASSET_FIELD, SIDECAR_FIELD):
-                raise BadRequest(f"Unexpected field {name}")
-            return await originals.write_temporary(chunks)
-
-        async def discard(result: WriteResult) -> None:
-            await originals.discard(result.key)
-
-        # Hand the database connection back while the body streams: a big video can take hours.
-        await self.db.commit()
-        form: Form[WriteResult] = await read_form(body, content_type, write, discard)
+        """The multipart upload, once its file parts sit in temporaries (`stage_file`)."""
         try:
-            asset_part = _single(form, ASSET_FIELD, required=True)
-            sidecar = _single(form, SIDECAR_FIELD, required=False)
+            asset_part = _single(files, ASSET_FIELD, required=True)
+            sidecar = _single(files, SIDECAR_FIELD, required=False)
         except BaseException:
-            for parts in form.files.values():
+            for parts in files.values():
                 for _, written in parts:
-                    await originals.discard(written.key)
+                    await self.discard_file(written)
             raise
         assert asset_part is not None
+        originals = self.storage["originals"]
         staged = Staged(originals, asset=asset_part[1], sidecar=sidecar[1] if sidecar else None)
-        return await self.store_upload(
-            auth, form.fields, asset_part[0], staged, sidecar[0] if sidecar else None
-        )
+        return await self.store_upload(auth, fields, asset_part[0], staged, sidecar[0] if sidecar else None)
 
     async def store_upload(
         self,
@@ -524,8 +522,10 @@ class AssetService:
                 log.warning("could not delete file", key=stored.key, error=str(error))
 
 
-def _single(form: Form[WriteResult], name: str, *, required: bool) -> tuple[str, WriteResult] | None:
-    parts = form.files.get(name, [])
+def _single(
+    files: Mapping[str, Sequence[tuple[str, WriteResult]]], name: str, *, required: bool
+) -> tuple[str, WriteResult] | None:
+    parts = files.get(name, [])
     if len(parts) > 1:
         raise BadRequest(f"Too many files in field {name}")
     if not parts:
