@@ -11,12 +11,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
 
 from albumen.assets.repository import AssetRepository
 from albumen.assets.service import AssetService
 from albumen.kit.db import Database
-from albumen.models import MoveHistory
 from albumen.storage.base import StorageBackend
 from albumen.storage.template import (
     TemplateAsset,
@@ -115,7 +113,7 @@ async def apply_storage_template(
         if sidecar is not None:
             moves.append(("sidecar", sidecar.path, f"{target}.xmp"))
         for path_type, old, new in moves:
-            db.add(MoveHistory(entity_id=asset.id, path_type=path_type, old_path=old, new_path=new))
+            repository.record_move(asset.id, path_type, old, new)
         checksum = asset.checksum if settings.verify_hash else None
     await _carry_out(database, originals, asset_id, moves, checksum)
     return target
@@ -139,7 +137,7 @@ async def _carry_out(
                 await repository.update([asset_id], original_path=new)
             else:
                 await repository.add_file(asset_id, path_type, new)
-        await db.execute(delete(MoveHistory).where(MoveHistory.entity_id == asset_id))
+        await repository.forget_moves(asset_id)
 
 
 async def finish_pending_moves(database: Database, storage: Mapping[str, StorageBackend]) -> int:
@@ -147,7 +145,7 @@ async def finish_pending_moves(database: Database, storage: Mapping[str, Storage
     at the new key. Returns how many assets were repaired."""
     originals = storage["originals"]
     async with database.unit_of_work() as db:
-        rows = (await db.scalars(select(MoveHistory).order_by(MoveHistory.entity_id))).all()
+        rows = await AssetRepository(db).pending_moves()
         pending: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
         checksums: dict[uuid.UUID, bytes | None] = {}
         for row in rows:
@@ -159,7 +157,7 @@ async def finish_pending_moves(database: Database, storage: Mapping[str, Storage
     for asset_id, moves in pending.items():
         if checksums[asset_id] is None:  # the asset was deleted meanwhile: nothing to point at
             async with database.unit_of_work() as db:
-                await db.execute(delete(MoveHistory).where(MoveHistory.entity_id == asset_id))
+                await AssetRepository(db).forget_moves(asset_id)
             continue
         try:
             await _carry_out(database, originals, asset_id, moves, checksums[asset_id])

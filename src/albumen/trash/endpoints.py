@@ -7,15 +7,23 @@ response is sent, and the response is sent after the commit).
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import BackgroundTasks
+from fastapi import BackgroundTasks, Depends
 
-from albumen.assets.endpoints import Service
-from albumen.http.deps import Auth, ContainerDep
+from albumen.assets.service import AssetService
+from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 
 router = ImmichRouter()
+
+
+def asset_service(db: DbDep, container: ContainerDep) -> AssetService:
+    return AssetService(db, container.storage)
+
+
+Service = Annotated[AssetService, Depends(asset_service)]
 
 
 @router.operation("emptyTrash")

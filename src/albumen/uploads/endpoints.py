@@ -14,8 +14,9 @@ from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Request, Response
 
-from albumen.assets.endpoints import Service as AssetServiceDep
-from albumen.http.deps import Auth, ContainerDep
+from albumen.assets.service import AssetService
+from albumen.http.bodies import until_disconnect
+from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.media.jobs import queue_after_upload
 from albumen.uploads.repository import PartialUploadStore
@@ -35,8 +36,9 @@ router = ImmichRouter()
 PATH = "/uploads"
 
 
-def upload_service(container: ContainerDep, assets: AssetServiceDep) -> ResumableUploadService:
-    return ResumableUploadService(PartialUploadStore(container.settings.data_dir / "uploads"), assets)
+def upload_service(db: DbDep, container: ContainerDep) -> ResumableUploadService:
+    store = PartialUploadStore(container.settings.data_dir / "uploads")
+    return ResumableUploadService(store, AssetService(db, container.storage))
 
 
 Service = Annotated[ResumableUploadService, Depends(upload_service)]
@@ -101,7 +103,7 @@ async def append(
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Content-Type must be {OFFSET_CONTENT_TYPE}")
     offset = parse_length(request.headers.get("upload-offset"), "Upload-Offset")
-    outcome = await service.append(auth, upload_id, offset, request.stream())
+    outcome = await service.append(auth, upload_id, offset, until_disconnect(request))
     headers = {"Upload-Offset": str(outcome.offset)}
     if outcome.asset is not None:
         headers["X-Immich-Asset-Id"] = str(outcome.asset.id)
