@@ -27,7 +27,7 @@ class Container:
     @classmethod
     def build(cls, settings: Settings, database: Database, storage: dict[str, StorageBackend]) -> Container:
         limits = settings.rate_limit
-        return cls(
+        container = cls(
             settings=settings,
             database=database,
             storage=storage,
@@ -37,3 +37,6 @@ class Container:
                 per_account=SlidingWindowLimiter(limits.login_per_account, limits.window_seconds),
             ),
         )
+        # Events and jobs a unit of work records go to this process's bus and queue after its commit.
+        database.delivery = container
+        return container

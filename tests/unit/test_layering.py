@@ -5,7 +5,9 @@
 - services and repositories never import the web framework or http/;
 - SQL is built only in repositories (and models, migrations, kit/db.py): elsewhere sqlalchemy is
   imported only for the session type, its errors and engine URLs;
-- the job library (saq) stays behind jobs/.
+- the job library (saq) stays behind jobs/;
+- endpoints, services and repositories never publish an event or queue a job themselves: they record
+  it on the unit of work (`kit.effects.side_effects(db)`), which sends it once the transaction commits.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ SQLALCHEMY_OUTSIDE_REPOSITORIES = ("sqlalchemy.ext.asyncio", "sqlalchemy.exc", "
 # Where SQL may be written, besides every repository module.
 SQL_HOMES = ("albumen.models", "albumen.migrations", "albumen.kit.db")
 WEB = ("fastapi", "starlette", "albumen.http")
-# Known and due to go: the profile image's after-commit hook on the session (issue 10, side effects).
-KNOWN = {("albumen.users.service", "sqlalchemy")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,31 @@ def broken_rules(found: Import) -> list[str]:
     return broken
 
 
+# What sends an event or queues a job right away (the bus, the job queue, the Socket.IO server).
+SENDING_CALLS = {"publish", "enqueue", "emit"}
+
+
+def sending_calls(name: str, tree: ast.Module) -> Iterator[str]:
+    """`x.publish(...)`, `x.enqueue(...)`, `x.emit(...)` in a module that must record effects instead;
+    `side_effects(db).emit(...)` records, so it is allowed."""
+    if not (is_endpoints(name) or is_service_or_repository(name)):
+        return
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in SENDING_CALLS:
+            continue
+        receiver = node.func.value
+        records = isinstance(receiver, ast.Name) and receiver.id == "effects"
+        records |= (
+            isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Name)
+            and receiver.func.id == "side_effects"
+        )
+        if not records:
+            yield f"{name}:{node.lineno} calls {ast.unparse(node.func)}: record it with side_effects(db)"
+
+
 def test_the_source_tree_is_found() -> None:
     names = {name for name, _ in modules()}
     assert {"albumen.assets.endpoints", "albumen.assets.service", "albumen.jobs.queue"} <= names
@@ -109,9 +134,27 @@ def test_every_module_keeps_to_its_layer() -> None:
         for name, tree in modules()
         for found in imports_of(name, tree)
         for rule in broken_rules(found)
-        if not any(found.importer == known and under(found.target, (target,)) for known, target in KNOWN)
     )
     assert violations == []
+
+
+def test_events_and_jobs_are_recorded_on_the_unit_of_work() -> None:
+    assert [found for name, tree in modules() for found in sending_calls(name, tree)] == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "flagged"),
+    [
+        ("albumen.assets.endpoints", "await container.jobs.enqueue(job, data)", True),
+        ("albumen.jobs.service", "await self.jobs.enqueue(name, {})", True),
+        ("albumen.trash.endpoints", "background.add_task(x); await container.events.publish(e)", True),
+        ("albumen.assets.service", "side_effects(self.db).emit(messages.asset_trash(u, ids))", False),
+        ("albumen.assets.service", "effects.queue(job, data); effects.emit(event)", False),
+        ("albumen.jobs.queue", "await queue.enqueue(job)", False),
+    ],
+)
+def test_the_sending_rule_catches_direct_sends(module: str, source: str, flagged: bool) -> None:
+    assert bool(list(sending_calls(module, ast.parse(source)))) is flagged
 
 
 @pytest.mark.parametrize(

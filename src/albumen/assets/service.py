@@ -28,7 +28,10 @@ from albumen.assets.schemas import (
     unique_ids,
 )
 from albumen.authn.schemas import AuthContext
+from albumen.events import messages
 from albumen.immich import dto
+from albumen.jobs.schemas import JobName
+from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
 from albumen.models import Asset, User
@@ -214,6 +217,8 @@ class AssetService:
             await self.repository.add_file(asset.id, "sidecar", sidecar_key(key))
         await self.repository.add_usage(auth.user.id, size)
         log.info("asset uploaded", asset_id=str(asset.id), size=size, type=asset.type)
+        # The first link of the media chain (metadata → template → thumbnails), once the row is in.
+        side_effects(self.db).queue(JobName.AssetExtractMetadata, {"id": str(asset.id)}, key=str(asset.id))
         return UploadOutcome(asset.id, created=True)
 
     async def _link_motion_part(self, auth: AuthContext, video_id: uuid.UUID) -> None:
@@ -286,12 +291,13 @@ class AssetService:
         )
         return dto.AssetStatsResponseDto(images=counts.images, videos=counts.videos, total=counts.total)
 
-    async def ids_for_jobs(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    async def queue_jobs(self, auth: AuthContext, ids: Sequence[uuid.UUID], job: JobName) -> None:
         """Re-running an asset's jobs is a change to it: the caller must be allowed to update each."""
         wanted = unique_ids(ids)
         await self.access.require(auth, "asset.update", wanted)
-        await self.db.commit()  # the jobs read the assets in their own transactions
-        return wanted
+        effects = side_effects(self.db)
+        for asset_id in wanted:
+            effects.queue(job, {"id": str(asset_id)}, key=str(asset_id))
 
     # --- files -------------------------------------------------------------------------------
 
@@ -479,39 +485,53 @@ class AssetService:
 
     async def delete(
         self, auth: AuthContext, ids: Sequence[uuid.UUID], *, force: bool, trash_enabled: bool
-    ) -> list[StoredFile]:
-        """Trash, or delete for good (force, or trash disabled). Returns the files to remove once the
-        transaction has committed."""
+    ) -> None:
+        """Trash, or delete for good (force, or trash disabled). The owner's clients hear of it after
+        the commit (asset.delete access means the caller owns them all)."""
         wanted = unique_ids(ids)
         await self.access.require(auth, "asset.delete", wanted)
+        effects = side_effects(self.db)
         if force or not trash_enabled:
-            return await self.purge(wanted)
+            await self.purge(wanted)
+            for asset_id in wanted:
+                effects.emit(messages.asset_delete(auth.user.id, asset_id))
+            return
         await self.repository.trash(wanted, datetime.now(UTC))
-        return []
+        effects.emit(messages.asset_trash(auth.user.id, wanted))
 
     async def restore(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         wanted = unique_ids(ids)
         await self.access.require(auth, "asset.delete", wanted)
         await self.repository.restore(wanted)
+        side_effects(self.db).emit(messages.asset_restore(auth.user.id, wanted))
         return wanted
 
     async def restore_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
         await self.repository.restore(ids)
+        if ids:
+            side_effects(self.db).emit(messages.asset_restore(auth.user.id, ids))
         return ids
 
-    async def empty_trash(self, auth: AuthContext) -> tuple[list[uuid.UUID], list[StoredFile]]:
+    async def empty_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
-        return ids, await self.purge(ids)
+        await self.purge(ids)
+        effects = side_effects(self.db)
+        for asset_id in ids:
+            effects.emit(messages.asset_delete(auth.user.id, asset_id))
+        return ids
 
-    async def purge(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
-        """Rows go now; the returned files go after commit (`remove_files`). A live photo's hidden
-        motion part goes with its still, as in Immich."""
+    async def purge(self, ids: Sequence[uuid.UUID]) -> None:
+        """Rows go now, their files once the transaction has committed. A live photo's hidden motion
+        part goes with its still, as in Immich."""
         ids = unique_ids([*ids, *await self.repository.motion_parts(ids)])
         files = await self.repository.stored_files(ids)
         for owner_id, size in await self.repository.delete_for_good(ids):
             await self.repository.add_usage(owner_id, -size)
-        return files
+        if files:
+            side_effects(self.db).after_commit(
+                lambda: self.remove_files(files), what="removing deleted files"
+            )
 
     async def remove_files(self, files: Sequence[StoredFile]) -> None:
         for stored in files:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from albumen.assets.service import AssetService
 from albumen.http.bodies import until_disconnect
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
-from albumen.media.jobs import queue_after_upload
 from albumen.uploads.repository import PartialUploadStore
 from albumen.uploads.schemas import (
     OFFSET_CONTENT_TYPE,
@@ -91,14 +90,7 @@ async def status(upload_id: str, request: Request, auth: Auth, service: Service)
     )
 
 
-async def append(
-    upload_id: str,
-    request: Request,
-    auth: Auth,
-    service: Service,
-    container: ContainerDep,
-    background: BackgroundTasks,
-) -> Response:
+async def append(upload_id: str, request: Request, auth: Auth, service: Service) -> Response:
     _require_version(request)
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Content-Type must be {OFFSET_CONTENT_TYPE}")
@@ -108,8 +100,6 @@ async def append(
     if outcome.asset is not None:
         headers["X-Immich-Asset-Id"] = str(outcome.asset.id)
         headers["X-Immich-Asset-Status"] = "created" if outcome.asset.created else "duplicate"
-        if outcome.asset.created:
-            background.add_task(queue_after_upload, container, outcome.asset.id)
     return Response(status_code=204, headers=_tus(headers))
 
 

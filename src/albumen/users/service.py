@@ -6,17 +6,16 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
 from albumen.kit import crypto
+from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.kit.time import utcnow
 from albumen.models import User
@@ -43,18 +42,18 @@ USER_NOT_FOUND = "User not found"
 EMAIL_TAKEN = "Email is not available"
 
 
-def after_commit(db: AsyncSession, action: Callable[[], None]) -> None:
-    """Runs `action` once the request's transaction has committed (never if it rolls back)."""
-    event.listen(db.sync_session, "after_commit", lambda _session: _quietly(action), once=True)
+def remove_image_after_commit(db: AsyncSession, images: ProfileImageStore, key: str) -> None:
+    """The file goes once the unit of work has committed (never if it rolls back)."""
+    side_effects(db).after_commit(lambda: _remove_quietly(images, key), what="removing a profile image")
 
 
-def after_rollback(db: AsyncSession, action: Callable[[], None]) -> None:
-    event.listen(db.sync_session, "after_rollback", lambda _session: _quietly(action), once=True)
+def remove_image_on_rollback(db: AsyncSession, images: ProfileImageStore, key: str) -> None:
+    side_effects(db).on_rollback(lambda: _remove_quietly(images, key), what="removing a profile image")
 
 
-def _quietly(action: Callable[[], None]) -> None:
+async def _remove_quietly(images: ProfileImageStore, key: str) -> None:
     try:
-        action()
+        await asyncio.to_thread(images.delete, key)
     except OSError:
         log.warning("could not remove a replaced profile image", exc_info=True)
 
@@ -238,11 +237,11 @@ class UserService(PerUserQueries):
             raise BadRequest("Unable to process profile image")
         key = self.images.key_for(user.id, extension)
         await self.images.write(key, head, upload)
-        after_rollback(self.db, lambda: self.images.delete(key))
+        remove_image_on_rollback(self.db, self.images, key)
         old_key = user.profile_image_path
         user = await self.users.update(user.id, profile_image_path=key, profile_changed_at=utcnow())
         if old_key:
-            after_commit(self.db, lambda: self.images.delete(old_key))
+            remove_image_after_commit(self.db, self.images, old_key)
         return dto.CreateProfileImageResponseDto(
             userId=user.id, profileImagePath=user.profile_image_path, profileChangedAt=user.profile_changed_at
         )
@@ -253,7 +252,7 @@ class UserService(PerUserQueries):
         if not old_key:
             raise BadRequest("Can't delete a missing profile Image")
         await self.users.update(user.id, profile_image_path="", profile_changed_at=utcnow())
-        after_commit(self.db, lambda: self.images.delete(old_key))
+        remove_image_after_commit(self.db, self.images, old_key)
 
     async def profile_image(self, user_id: uuid.UUID) -> tuple[Path, str]:
         """The file and its content type; anything missing is the file endpoints' uniform 404."""
