@@ -26,10 +26,13 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings, database: Database, storage: dict[str, StorageBackend]) -> Container:
-        return cls(
+        container = cls(
             settings=settings,
             database=database,
             storage=storage,
             jobs=JobQueue(database, settings),
             login_throttle=LoginThrottle.from_settings(settings),
         )
+        # Events and jobs a unit of work records go to this process's bus and queue after its commit.
+        database.delivery = container
+        return container

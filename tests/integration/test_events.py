@@ -13,6 +13,7 @@ import httpx
 import pytest
 import socketio  # type: ignore[import-untyped]
 
+from albumen.events import messages
 from albumen.events.bus import ClientEvent, EventBus
 from tests.support.assets import upload_asset
 from tests.support.server import RunningServer, serving_on
@@ -263,11 +264,11 @@ async def test_the_bus_fans_out_and_survives_a_failing_subscriber() -> None:
     unsubscribe = bus.subscribe(record)
     user = uuid.uuid4()
     asset = uuid.uuid4()
-    await bus.asset_trash(user, [asset])
-    await bus.user_delete(user)
-    await bus.emit_to_all("on_config_update")
+    await bus.publish(messages.asset_trash(user, [asset]))
+    await bus.publish(messages.user_delete(user))
+    await bus.publish(messages.to_all("on_config_update"))
     unsubscribe()
-    await bus.asset_delete(user, asset)
+    await bus.publish(messages.asset_delete(user, asset))
     assert seen == [
         ClientEvent("on_asset_trash", ([str(asset)],), str(user)),
         ClientEvent("on_user_delete", (str(user),), None),

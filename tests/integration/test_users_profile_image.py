@@ -13,7 +13,6 @@ import pytest
 
 from albumen.config import Settings
 from albumen.main import create_app
-from albumen.users.service import cleanups_done
 from tests.integration.test_users import JPEG, PNG, two_users, upload
 from tests.support.s3 import running_s3
 from tests.support.users import LoggedIn, sign_up_admin
@@ -47,7 +46,6 @@ async def test_profile_image_round_trip(client: httpx.AsyncClient, settings: Set
     assert replaced.status_code == 201
     new_path = replaced.json()["profileImagePath"]
     assert new_path.endswith(".jpg")
-    await cleanups_done()
     assert not (settings.media_dir / path).exists()
     again = await client.get(f"/users/{alice.user_id}/profile-image", headers=alice.headers)
     assert again.headers["content-type"] == "image/jpeg"
@@ -58,7 +56,6 @@ async def test_profile_image_round_trip(client: httpx.AsyncClient, settings: Set
     deleted = await client.delete("/users/profile-image", headers=alice.headers)
     assert deleted.status_code == 204
     assert (await client.get(f"/users/{alice.user_id}/profile-image", headers=bob.headers)).status_code == 404
-    await cleanups_done()
     assert not (settings.media_dir / new_path).exists()
     assert (await client.get("/users/me", headers=alice.headers)).json()["profileImagePath"] == ""
     twice = await client.delete("/users/profile-image", headers=alice.headers)
@@ -180,7 +177,6 @@ async def test_a_rolled_back_change_removes_the_new_file(
     with pytest.raises(Boom):
         await upload_in_transaction(app, settings, admin, "new.jpg", source, then_fail=True, written=written)
     assert len(written) == 1
-    await cleanups_done()
     assert not written[0].exists()
     assert kept_path.read_bytes() == PNG.read_bytes()
     served = await client.get(f"/users/{admin.user_id}/profile-image", headers=admin.headers)
@@ -190,7 +186,6 @@ async def test_a_rolled_back_change_removes_the_new_file(
         app, settings, admin, "new.jpg", Bytes(JPEG.read_bytes()), then_fail=False, written=written
     )
     assert written[1].read_bytes() == JPEG.read_bytes()
-    await cleanups_done()
     assert not kept_path.exists()
 
 
@@ -221,5 +216,4 @@ async def test_profile_images_live_in_the_configured_location(settings: Settings
             assert served.headers["content-type"] == "image/png"
             assert "cache-control" not in served.headers  # as Immich: a new picture keeps the URL
             assert (await client.delete("/users/profile-image", headers=admin.headers)).status_code == 204
-            await cleanups_done()
             assert not (s3.root / s3.bucket / "avatars" / key).exists()

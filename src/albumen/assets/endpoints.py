@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import BackgroundTasks, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import UUID4
 
@@ -15,9 +15,10 @@ from albumen.assets.service import AssetService, MediaFile, MediaRedirect
 from albumen.container import Container
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
+from albumen.http.multipart import read_form
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
-from albumen.media.jobs import ASSET_JOBS, queue_after_upload
+from albumen.media.jobs import ASSET_JOBS
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 
@@ -37,18 +38,18 @@ def _presign_for(container: Container) -> timedelta | None:
 
 
 @router.operation("uploadAsset")
-async def upload_asset(
-    request: Request, auth: Auth, service: Service, container: ContainerDep, background: BackgroundTasks
-) -> JSONResponse:
+async def upload_asset(request: Request, auth: Auth, service: Service, db: DbDep) -> JSONResponse:
     duplicate = await service.existing_upload(auth, request.headers.get("x-immich-checksum"))
     if duplicate is not None:
         return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
         service.require_quota(auth, int(declared))
-    outcome = await service.upload(auth, request.stream(), request.headers.get("content-type"))
-    if outcome.created:  # after the response, so after the asset's row is committed
-        background.add_task(queue_after_upload, container, outcome.id)
+    await db.commit()  # hand the connection back while the body streams: a big video takes hours
+    form = await read_form(
+        request.stream(), request.headers.get("content-type"), service.stage_file, service.discard_file
+    )
+    outcome = await service.upload(auth, form.fields, form.files)
     status = "created" if outcome.created else "duplicate"
     return JSONResponse(
         {"id": str(outcome.id), "status": status}, status_code=201 if outcome.created else 200
@@ -81,33 +82,17 @@ async def update_assets(body: dto.AssetBulkUpdateDto, auth: Auth, service: Servi
 
 @router.operation("deleteAssets")
 async def delete_assets(
-    body: dto.AssetBulkDeleteDto, auth: Auth, service: Service, db: DbDep, container: ContainerDep,
-    background: BackgroundTasks,
-) -> None:  # fmt: skip
+    body: dto.AssetBulkDeleteDto, auth: Auth, service: Service, db: DbDep, container: ContainerDep
+) -> None:
     config = await load_config(SystemMetadataRepository(db), container.settings.config_file)
     ids = [uuid.UUID(str(item.root)) for item in body.ids]
-    files = await service.delete(
-        auth, ids, force=bool(body.force), trash_enabled=bool(config["trash"]["enabled"])
-    )
-    # Background tasks run after the response, hence after the transaction committed.
-    background.add_task(service.remove_files, files)
-    # Then the owner's clients hear of it (asset.delete access means the caller owns them all).
-    wanted = list(dict.fromkeys(ids))
-    if body.force or not config["trash"]["enabled"]:
-        for asset_id in wanted:
-            background.add_task(container.events.asset_delete, auth.user.id, asset_id)
-    else:
-        background.add_task(container.events.asset_trash, auth.user.id, wanted)
+    await service.delete(auth, ids, force=bool(body.force), trash_enabled=bool(config["trash"]["enabled"]))
 
 
 @router.operation("runAssetJobs")
-async def run_asset_jobs(
-    body: dto.AssetJobsDto, auth: Auth, service: Service, container: ContainerDep
-) -> None:
-    ids = await service.ids_for_jobs(auth, [uuid.UUID(str(item.root)) for item in body.assetIds])
-    job = ASSET_JOBS[body.name.value]
-    for asset_id in ids:
-        await container.jobs.enqueue(job, {"id": str(asset_id)}, key=str(asset_id))
+async def run_asset_jobs(body: dto.AssetJobsDto, auth: Auth, service: Service) -> None:
+    ids = [uuid.UUID(str(item.root)) for item in body.assetIds]
+    await service.queue_jobs(auth, ids, ASSET_JOBS[body.name.value])
 
 
 @router.operation("copyAsset")

@@ -24,6 +24,7 @@ from albumen.models import (
     AssetFile,
     AssetMetadata,
     AssetMetadataAudit,
+    MoveHistory,
     SharedLinkAsset,
     User,
 )
@@ -259,6 +260,24 @@ class AssetRepository:
         if after is not None:
             statement = statement.where(Asset.id > after)
         return list((await self.db.scalars(statement.order_by(Asset.id).limit(limit))).all())
+
+    async def count_uploaded(self) -> int:
+        """How many assets `template_candidates` pages through (for a progress bar)."""
+        statement = select(func.count(Asset.id)).where(Asset.library_id.is_(None))
+        return int(await self.db.scalar(statement) or 0)
+
+    # --- storage template moves in progress -------------------------------------------------
+
+    def record_move(self, asset_id: uuid.UUID, path_type: str, old_path: str, new_path: str) -> None:
+        self.db.add(
+            MoveHistory(entity_id=asset_id, path_type=path_type, old_path=old_path, new_path=new_path)
+        )
+
+    async def pending_moves(self) -> list[MoveHistory]:
+        return list((await self.db.scalars(select(MoveHistory).order_by(MoveHistory.entity_id))).all())
+
+    async def forget_moves(self, asset_id: uuid.UUID) -> None:
+        await self.db.execute(delete(MoveHistory).where(MoveHistory.entity_id == asset_id))
 
     async def original_totals(self) -> tuple[int, int]:
         """Assets and bytes of originals (trash included: its files are still stored)."""

@@ -8,7 +8,7 @@ file); a delete removes rows first and files only after the transaction commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -28,8 +28,10 @@ from albumen.assets.schemas import (
     unique_ids,
 )
 from albumen.authn.schemas import AuthContext
-from albumen.http.multipart import Form, read_form
+from albumen.events import messages
 from albumen.immich import dto
+from albumen.jobs.schemas import JobName
+from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
 from albumen.models import Asset, User
@@ -109,35 +111,34 @@ class AssetService:
         if quota is not None and quota >= 0 and auth.user.quota_usage_in_bytes + size > quota:
             raise BadRequest("Quota has been exceeded!")
 
+    async def stage_file(self, name: str, _filename: str, chunks: AsyncIterable[bytes]) -> WriteResult:
+        """Writes one file part of an upload form to a temporary, as the body streams in."""
+        if name not in (ASSET_FIELD, SIDECAR_FIELD):
+            raise BadRequest(f"Unexpected field {name}")
+        return await self.storage["originals"].write_temporary(chunks)
+
+    async def discard_file(self, staged: WriteResult) -> None:
+        await self.storage["originals"].discard(staged.key)
+
     async def upload(
-        self, auth: AuthContext, body: AsyncIterator[bytes], content_type: str | None
+        self,
+        auth: AuthContext,
+        fields: Mapping[str, str],
+        files: Mapping[str, Sequence[tuple[str, WriteResult]]],
     ) -> UploadOutcome:
-        originals = self.storage["originals"]
-
-        async def write(name: str, _filename: str, chunks: Any) -> WriteResult:
-            if name not in (ASSET_FIELD, SIDECAR_FIELD):
-                raise BadRequest(f"Unexpected field {name}")
-            return await originals.write_temporary(chunks)
-
-        async def discard(result: WriteResult) -> None:
-            await originals.discard(result.key)
-
-        # Hand the database connection back while the body streams: a big video can take hours.
-        await self.db.commit()
-        form: Form[WriteResult] = await read_form(body, content_type, write, discard)
+        """The multipart upload, once its file parts sit in temporaries (`stage_file`)."""
         try:
-            asset_part = _single(form, ASSET_FIELD, required=True)
-            sidecar = _single(form, SIDECAR_FIELD, required=False)
+            asset_part = _single(files, ASSET_FIELD, required=True)
+            sidecar = _single(files, SIDECAR_FIELD, required=False)
         except BaseException:
-            for parts in form.files.values():
+            for parts in files.values():
                 for _, written in parts:
-                    await originals.discard(written.key)
+                    await self.discard_file(written)
             raise
         assert asset_part is not None
+        originals = self.storage["originals"]
         staged = Staged(originals, asset=asset_part[1], sidecar=sidecar[1] if sidecar else None)
-        return await self.store_upload(
-            auth, form.fields, asset_part[0], staged, sidecar[0] if sidecar else None
-        )
+        return await self.store_upload(auth, fields, asset_part[0], staged, sidecar[0] if sidecar else None)
 
     async def store_upload(
         self,
@@ -216,6 +217,8 @@ class AssetService:
             await self.repository.add_file(asset.id, "sidecar", sidecar_key(key))
         await self.repository.add_usage(auth.user.id, size)
         log.info("asset uploaded", asset_id=str(asset.id), size=size, type=asset.type)
+        # The first link of the media chain (metadata → template → thumbnails), once the row is in.
+        side_effects(self.db).queue(JobName.AssetExtractMetadata, {"id": str(asset.id)}, key=str(asset.id))
         return UploadOutcome(asset.id, created=True)
 
     async def _link_motion_part(self, auth: AuthContext, video_id: uuid.UUID) -> None:
@@ -288,12 +291,13 @@ class AssetService:
         )
         return dto.AssetStatsResponseDto(images=counts.images, videos=counts.videos, total=counts.total)
 
-    async def ids_for_jobs(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    async def queue_jobs(self, auth: AuthContext, ids: Sequence[uuid.UUID], job: JobName) -> None:
         """Re-running an asset's jobs is a change to it: the caller must be allowed to update each."""
         wanted = unique_ids(ids)
         await self.access.require(auth, dto.Permission.asset_update, wanted)
-        await self.db.commit()  # the jobs read the assets in their own transactions
-        return wanted
+        effects = side_effects(self.db)
+        for asset_id in wanted:
+            effects.queue(job, {"id": str(asset_id)}, key=str(asset_id))
 
     # --- files -------------------------------------------------------------------------------
 
@@ -481,39 +485,53 @@ class AssetService:
 
     async def delete(
         self, auth: AuthContext, ids: Sequence[uuid.UUID], *, force: bool, trash_enabled: bool
-    ) -> list[StoredFile]:
-        """Trash, or delete for good (force, or trash disabled). Returns the files to remove once the
-        transaction has committed."""
+    ) -> None:
+        """Trash, or delete for good (force, or trash disabled). The owner's clients hear of it after
+        the commit (asset.delete access means the caller owns them all)."""
         wanted = unique_ids(ids)
         await self.access.require(auth, dto.Permission.asset_delete, wanted)
+        effects = side_effects(self.db)
         if force or not trash_enabled:
-            return await self.purge(wanted)
+            await self.purge(wanted)
+            for asset_id in wanted:
+                effects.emit(messages.asset_delete(auth.user.id, asset_id))
+            return
         await self.repository.trash(wanted, datetime.now(UTC))
-        return []
+        effects.emit(messages.asset_trash(auth.user.id, wanted))
 
     async def restore(self, auth: AuthContext, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         wanted = unique_ids(ids)
         await self.access.require(auth, dto.Permission.asset_delete, wanted)
         await self.repository.restore(wanted)
+        side_effects(self.db).emit(messages.asset_restore(auth.user.id, wanted))
         return wanted
 
     async def restore_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
         await self.repository.restore(ids)
+        if ids:
+            side_effects(self.db).emit(messages.asset_restore(auth.user.id, ids))
         return ids
 
-    async def empty_trash(self, auth: AuthContext) -> tuple[list[uuid.UUID], list[StoredFile]]:
+    async def empty_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
-        return ids, await self.purge(ids)
+        await self.purge(ids)
+        effects = side_effects(self.db)
+        for asset_id in ids:
+            effects.emit(messages.asset_delete(auth.user.id, asset_id))
+        return ids
 
-    async def purge(self, ids: Sequence[uuid.UUID]) -> list[StoredFile]:
-        """Rows go now; the returned files go after commit (`remove_files`). A live photo's hidden
-        motion part goes with its still, as in Immich."""
+    async def purge(self, ids: Sequence[uuid.UUID]) -> None:
+        """Rows go now, their files once the transaction has committed. A live photo's hidden motion
+        part goes with its still, as in Immich."""
         ids = unique_ids([*ids, *await self.repository.motion_parts(ids)])
         files = await self.repository.stored_files(ids)
         for owner_id, size in await self.repository.delete_for_good(ids):
             await self.repository.add_usage(owner_id, -size)
-        return files
+        if files:
+            side_effects(self.db).after_commit(
+                lambda: self.remove_files(files), what="removing deleted files"
+            )
 
     async def remove_files(self, files: Sequence[StoredFile]) -> None:
         for stored in files:
@@ -524,8 +542,10 @@ class AssetService:
                 log.warning("could not delete file", key=stored.key, error=str(error))
 
 
-def _single(form: Form[WriteResult], name: str, *, required: bool) -> tuple[str, WriteResult] | None:
-    parts = form.files.get(name, [])
+def _single(
+    files: Mapping[str, Sequence[tuple[str, WriteResult]]], name: str, *, required: bool
+) -> tuple[str, WriteResult] | None:
+    parts = files.get(name, [])
     if len(parts) > 1:
         raise BadRequest(f"Too many files in field {name}")
     if not parts:

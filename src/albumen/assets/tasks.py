@@ -40,13 +40,13 @@ async def purge_expired_trash(
     before = (now or datetime.now(UTC)) - timedelta(days=days)
     purged = 0
     while True:
-        async with database.unit_of_work() as db:
+        async with database.unit_of_work() as db:  # each batch's files go once its rows are committed
             service = AssetService(db, storage)
             ids = await service.repository.expired_trash(before, PURGE_BATCH)
-            files = await service.purge(ids) if ids else []
+            if ids:
+                await service.purge(ids)
         if not ids:
             break
-        await service.remove_files(files)
         purged += len(ids)
     if purged:
         log.info("trash purged", count=purged, older_than_days=days)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 
 from albumen.kit import crypto
 
@@ -80,11 +79,11 @@ def apply_storage_template(
 ) -> None:
     """Move every original to where the storage template (system config) puts it, safely: each move is
     recorded first, copied, checked and only then is the old file removed. Safe to stop and rerun."""
+    from albumen.assets.repository import AssetRepository
     from albumen.assets.tasks import TemplateSettings, migrate_storage_template
     from albumen.cli.main import settings_or_exit
     from albumen.cli.runtime import database_session
     from albumen.kit.startup import StartupError, close_storage, prepare_storage
-    from albumen.models import Asset
     from albumen.system.config import load_config
     from albumen.system.repository import SystemMetadataRepository
 
@@ -100,9 +99,7 @@ def apply_storage_template(
             async with database_session(settings) as database:
                 async with database.unit_of_work() as session:
                     system = await load_config(SystemMetadataRepository(session), settings.config_file)
-                    total = await session.scalar(
-                        select(func.count(Asset.id)).where(Asset.library_id.is_(None))
-                    )
+                    total = await AssetRepository(session).count_uploaded()
                 template = TemplateSettings.of(system)
                 if not template.enabled:
                     typer.echo("albumen: the storage template is disabled in the system config", err=True)

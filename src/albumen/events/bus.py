@@ -7,20 +7,18 @@ gateway (`events.socket`) is one of them. Across processes the fan-out happens b
 python-socketio's client manager (`events.socket.client_manager`), so nothing here changes when Redis
 is configured.
 
-Emitting never fails the caller: a subscriber that raises is logged and skipped. Emit after the
-transaction committed (a FastAPI background task, or the end of a job), so that a client reacting to
-the event reads the new state.
+Publishing never fails the caller: a subscriber that raises is logged and skipped. Services do not
+publish: they record the event on their unit of work (`kit.effects.side_effects(db).emit(...)`, the
+events themselves built by `events.messages`), which publishes it here once the transaction committed,
+so that a client reacting to the event reads the new state.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-
-from albumen.immich import dto
 
 log = logging.getLogger("albumen.events")
 
@@ -37,11 +35,6 @@ class ClientEvent:
 
 
 Subscriber = Callable[[ClientEvent], Awaitable[None]]
-
-
-def _json(model: Any) -> Json:
-    """A response DTO as the HTTP API would send it (aliases, ISO dates, UUID strings)."""
-    return model.model_dump(mode="json", by_alias=True)
 
 
 class EventBus:
@@ -66,53 +59,3 @@ class EventBus:
                 await subscriber(event)
             except Exception:
                 log.exception("event %s could not be delivered", event.name)
-
-    # -- addressing -----------------------------------------------------------------------------------
-
-    async def emit_to_user(self, user_id: uuid.UUID | str, event: str, *args: Json) -> None:
-        """To every connection of one user (Immich's `clientSend(event, userId, ...)`)."""
-        await self.publish(ClientEvent(event, args, str(user_id)))
-
-    async def emit_to_session(self, session_id: uuid.UUID | str, event: str, *args: Json) -> None:
-        """To the connections opened with one login session."""
-        await self.publish(ClientEvent(event, args, str(session_id)))
-
-    async def emit_to_all(self, event: str, *args: Json) -> None:
-        """To every connected client (Immich's `clientBroadcast`)."""
-        await self.publish(ClientEvent(event, args, None))
-
-    # -- the events of CONTRACT §6, typed -----------------------------------------------------------
-
-    async def upload_success(self, user_id: uuid.UUID, asset: dto.AssetResponseDto) -> None:
-        """`on_upload_success`: an upload's thumbnails are done (the web adds it to the timeline)."""
-        await self.emit_to_user(user_id, "on_upload_success", _json(asset))
-
-    async def asset_upload_ready(
-        self, user_id: uuid.UUID, asset: dto.SyncAssetV2, exif: dto.SyncAssetExifV1
-    ) -> None:
-        """`AssetUploadReadyV2`: the same moment, for the mobile app's local database."""
-        await self.emit_to_user(user_id, "AssetUploadReadyV2", {"asset": _json(asset), "exif": _json(exif)})
-
-    async def asset_update(self, user_id: uuid.UUID, asset: dto.AssetResponseDto) -> None:
-        """`on_asset_update` (Immich 3.1.0 sends it only after writing a sidecar)."""
-        await self.emit_to_user(user_id, "on_asset_update", _json(asset))
-
-    async def asset_delete(self, user_id: uuid.UUID, asset_id: uuid.UUID) -> None:
-        """`on_asset_delete`: one event per asset deleted for good."""
-        await self.emit_to_user(user_id, "on_asset_delete", str(asset_id))
-
-    async def asset_trash(self, user_id: uuid.UUID, asset_ids: Iterable[uuid.UUID]) -> None:
-        """`on_asset_trash`: the ids moved to the trash, in one event."""
-        await self.emit_to_user(user_id, "on_asset_trash", [str(i) for i in asset_ids])
-
-    async def asset_restore(self, user_id: uuid.UUID, asset_ids: Iterable[uuid.UUID]) -> None:
-        """`on_asset_restore`: the ids brought back from the trash, in one event."""
-        await self.emit_to_user(user_id, "on_asset_restore", [str(i) for i in asset_ids])
-
-    async def asset_hidden(self, user_id: uuid.UUID, asset_id: uuid.UUID) -> None:
-        """`on_asset_hidden`: an asset became hidden (a live photo's motion part)."""
-        await self.emit_to_user(user_id, "on_asset_hidden", str(asset_id))
-
-    async def user_delete(self, user_id: uuid.UUID) -> None:
-        """`on_user_delete`: broadcast to everyone, as Immich does."""
-        await self.emit_to_all("on_user_delete", str(user_id))

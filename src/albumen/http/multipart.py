@@ -197,3 +197,52 @@ class _Part(Generic[T]):
             return await self.writer
         except BaseException:
             return None
+
+
+class ChunkReader:
+    """A file part's chunks as a file-like `read(size)`, for consumers that read a head first."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = aiter(chunks)
+        self._buffer = bytearray()
+        self._ended = False
+
+    async def read(self, size: int = -1) -> bytes:
+        while not self._ended and (size < 0 or len(self._buffer) < size):
+            try:
+                self._buffer.extend(await anext(self._chunks))
+            except StopAsyncIteration:
+                self._ended = True
+        cut = len(self._buffer) if size < 0 else min(size, len(self._buffer))
+        data = bytes(self._buffer[:cut])
+        del self._buffer[:cut]
+        return data
+
+
+async def read_one_file(
+    body: AsyncIterator[bytes],
+    content_type: str | None,
+    field_name: str,
+    consume: Callable[[str, ChunkReader], Awaitable[T]],
+) -> T:
+    """A form that carries one file in `field_name`: `consume(filename, reader)` handles it as it
+    streams and its result is returned. Other file fields and a second file are refused."""
+
+    seen: list[str] = []
+
+    async def write(name: str, filename: str, chunks: AsyncIterable[bytes]) -> T:
+        if name != field_name:
+            raise BadRequest(f"Unexpected field {name}")
+        if seen:
+            raise BadRequest(f"Too many files in field {field_name}")
+        seen.append(filename)
+        return await consume(filename, ChunkReader(chunks))
+
+    async def keep(_: T) -> None:
+        """What `consume` did is undone by its own unit of work rolling back."""
+
+    form = await read_form(body, content_type, write, keep)
+    parts = form.files.get(field_name, [])
+    if not parts:
+        raise BadRequest(f"Field(s) {field_name} should not be empty")
+    return parts[0][1]

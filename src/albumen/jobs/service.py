@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.immich import dto
-from albumen.jobs.queue import JobQueue
 from albumen.jobs.repository import JobRepository
 from albumen.jobs.schemas import (
     MANUAL_JOBS,
@@ -16,6 +15,7 @@ from albumen.jobs.schemas import (
     QueueCounts,
     QueueName,
 )
+from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest
 
 
@@ -38,9 +38,8 @@ def _legacy(queue: dto.QueueResponseDto) -> dto.QueueResponseLegacyDto:
 
 
 class QueueService:
-    def __init__(self, db: AsyncSession, jobs: JobQueue) -> None:
+    def __init__(self, db: AsyncSession) -> None:
         self.db = db
-        self.jobs = jobs
         self.repository = JobRepository(db)
 
     async def all(self) -> list[dto.QueueResponseDto]:
@@ -105,8 +104,8 @@ class QueueService:
         name, takes_force = QUEUE_START_JOBS[queue]
         # A queue whose 'queue all' job has no handler yet has nothing to do, as in Immich where such a
         # job finds no work; enqueue() skips it.
-        await self.jobs.enqueue(name, {"force": force} if takes_force else {})
+        side_effects(self.db).queue(name, {"force": force} if takes_force else {})
 
     async def create_manual(self, name: ManualJobName) -> None:
         job, data = MANUAL_JOBS[name]
-        await self.jobs.enqueue(job, data)
+        side_effects(self.db).queue(job, data)

@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
-from sqlalchemy import ColumnElement, any_, literal
+from sqlalchemy import ColumnElement, any_, literal, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import QueryableAttribute
+
+from albumen.kit.effects import Delivery, SideEffects, attach
 
 
 def async_url(url: str) -> str:
@@ -31,21 +33,43 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Set by the container: where events and jobs recorded by a unit of work go after its commit.
+        self.delivery: Delivery | None = None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """Commits when the block ends normally, rolls back on any error.
+        """Commits when the block ends normally, rolls back on any error; then carries out the side
+        effects recorded on the session (`kit.effects.side_effects`), or drops them on rollback.
 
         A service may commit early to hand the connection back while it waits on something slow (an
         upload streaming for an hour); the session begins a new transaction on its next query.
         """
+        effects = SideEffects(self.delivery)
         async with self.sessions() as session:
+            attach(session, effects)
             try:
                 yield session
             except BaseException:
-                await session.rollback()
+                try:
+                    await session.rollback()
+                finally:
+                    await effects.rolled_back()
                 raise
-            await session.commit()
+            try:
+                await session.commit()
+            except BaseException:
+                await effects.rolled_back()
+                raise
+        await effects.committed()  # with the connection back in the pool
+
+    async def reachable(self) -> bool:
+        """Whether a connection can be had and answers a trivial query (the readiness probe)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -12,8 +12,10 @@ import structlog
 from albumen.assets.repository import AssetRepository
 from albumen.assets.schemas import asset_response, encode_checksum
 from albumen.assets.tasks import TemplateSettings, apply_storage_template, migrate_storage_template
+from albumen.events import messages
 from albumen.immich import dto
 from albumen.jobs.schemas import JobName, QueueName
+from albumen.kit.effects import side_effects
 from albumen.media.images import ImageError
 from albumen.media.metadata import MetadataError
 from albumen.media.tasks import encode_video, extract_metadata, extract_motion_part, generate_thumbnails
@@ -35,11 +37,6 @@ ASSET_JOBS = {
     "transcode-video": JobName.AssetEncodeVideo,
     "refresh-faces": JobName.AssetDetectFaces,  # no face detection yet: enqueue() skips it
 }  # hidden motion parts and the locked folder stay quiet
-
-
-async def queue_after_upload(container: Container, asset_id: uuid.UUID) -> None:
-    """The first link of the chain; call it once the asset's row is committed."""
-    await container.jobs.enqueue(JobName.AssetExtractMetadata, {"id": str(asset_id)}, key=str(asset_id))
 
 
 def register(container: Container) -> None:
@@ -152,11 +149,14 @@ async def announce_ready(container: Container, asset_id: uuid.UUID) -> bool:
             return False
         exif = await repository.exif(asset_id)
         response = asset_response(asset, exif)
-    if asset.visibility in ANNOUNCED:
-        await container.events.upload_success(asset.owner_id, response)
-        await container.events.asset_upload_ready(
-            asset.owner_id, _sync_asset(asset), _sync_exif(asset_id, response)
-        )
+        if asset.visibility in ANNOUNCED:
+            effects = side_effects(db)
+            effects.emit(messages.upload_success(asset.owner_id, response))
+            effects.emit(
+                messages.asset_upload_ready(
+                    asset.owner_id, _sync_asset(asset), _sync_exif(asset_id, response)
+                )
+            )
     return asset.type == "VIDEO"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from albumen.http.deps import ContainerDep
 
@@ -19,10 +18,7 @@ async def liveness() -> dict[str, str]:
 
 @router.get("/health/ready", operation_id="albumenReadiness", response_model=None)
 async def readiness(container: ContainerDep) -> dict[str, str] | JSONResponse:
-    try:
-        async with container.database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:
+    if not await container.database.reachable():
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
     return {"status": "ok", "database": "up"}
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
-from albumen.assets.endpoints import Service as AssetServiceDep
-from albumen.http.deps import Auth, ContainerDep
+from albumen.assets.service import AssetService
+from albumen.http.bodies import until_disconnect
+from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
-from albumen.media.jobs import queue_after_upload
 from albumen.uploads.repository import PartialUploadStore
 from albumen.uploads.schemas import (
     OFFSET_CONTENT_TYPE,
@@ -35,8 +35,9 @@ router = ImmichRouter()
 PATH = "/uploads"
 
 
-def upload_service(container: ContainerDep, assets: AssetServiceDep) -> ResumableUploadService:
-    return ResumableUploadService(PartialUploadStore(container.settings.data_dir / "uploads"), assets)
+def upload_service(db: DbDep, container: ContainerDep) -> ResumableUploadService:
+    store = PartialUploadStore(container.settings.data_dir / "uploads")
+    return ResumableUploadService(store, AssetService(db, container.storage))
 
 
 Service = Annotated[ResumableUploadService, Depends(upload_service)]
@@ -89,25 +90,16 @@ async def status(upload_id: str, request: Request, auth: Auth, service: Service)
     )
 
 
-async def append(
-    upload_id: str,
-    request: Request,
-    auth: Auth,
-    service: Service,
-    container: ContainerDep,
-    background: BackgroundTasks,
-) -> Response:
+async def append(upload_id: str, request: Request, auth: Auth, service: Service) -> Response:
     _require_version(request)
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Content-Type must be {OFFSET_CONTENT_TYPE}")
     offset = parse_length(request.headers.get("upload-offset"), "Upload-Offset")
-    outcome = await service.append(auth, upload_id, offset, request.stream())
+    outcome = await service.append(auth, upload_id, offset, until_disconnect(request))
     headers = {"Upload-Offset": str(outcome.offset)}
     if outcome.asset is not None:
         headers["X-Immich-Asset-Id"] = str(outcome.asset.id)
         headers["X-Immich-Asset-Status"] = "created" if outcome.asset.created else "duplicate"
-        if outcome.asset.created:
-            background.add_task(queue_after_upload, container, outcome.asset.id)
     return Response(status_code=204, headers=_tus(headers))
 
 

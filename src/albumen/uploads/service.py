@@ -16,7 +16,6 @@ from typing import BinaryIO
 
 import anyio
 import structlog
-from starlette.requests import ClientDisconnect
 
 from albumen.assets.schemas import UploadRequest, parse_checksum
 from albumen.assets.service import AssetService, Staged, UploadOutcome
@@ -118,16 +117,16 @@ class ResumableUploadService:
 
 
 async def _append(handle: BinaryIO, body: AsyncIterator[bytes], offset: int, length: int) -> int:
-    """Appends until the body ends or the client goes away; what arrived is flushed to disk either
-    way, so the next request resumes from it."""
+    """Appends until the body ends (a client that went away ends it early); what arrived is flushed
+    to disk either way, so the next request resumes from it."""
     try:
         async for chunk in body:
             if offset + len(chunk) > length:
                 raise BadRequest("The body runs past Upload-Length")
             await anyio.to_thread.run_sync(handle.write, chunk)
             offset += len(chunk)
-    except ClientDisconnect:
-        log.info("resumable upload interrupted", offset=offset)
+        if offset < length:
+            log.info("resumable upload interrupted", offset=offset)
     finally:
         await anyio.to_thread.run_sync(handle.flush)
         await anyio.to_thread.run_sync(os.fsync, handle.fileno())

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, File, Query, Request, Response, UploadFile
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import UUID4
 
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
+from albumen.http.multipart import ChunkReader, read_one_file
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.users.service import UserService
@@ -99,9 +100,12 @@ async def delete_user_onboarding(auth: Auth, service: Service) -> None:
 
 @router.operation("createProfileImage")
 async def create_profile_image(
-    file: Annotated[UploadFile, File()], auth: Auth, service: Service
+    request: Request, auth: Auth, service: Service
 ) -> dto.CreateProfileImageResponseDto:
-    return await service.create_profile_image(auth, file.filename, file)
+    async def store(filename: str, reader: ChunkReader) -> dto.CreateProfileImageResponseDto:
+        return await service.create_profile_image(auth, filename, reader)
+
+    return await read_one_file(request.stream(), request.headers.get("content-type"), "file", store)
 
 
 @router.operation("deleteProfileImage")

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
 from albumen.kit import crypto
+from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.kit.time import utcnow
 from albumen.models import User
@@ -43,36 +41,20 @@ USER_NOT_FOUND = "User not found"
 EMAIL_TAKEN = "Email is not available"
 
 
-# Clean-ups of files that run once the transaction's outcome is known; kept referenced until done.
-_CLEANUPS: set[asyncio.Task[None]] = set()
+def remove_image_after_commit(db: AsyncSession, images: ProfileImageStore, key: str) -> None:
+    """The file goes once the unit of work has committed (never if it rolls back)."""
+    side_effects(db).after_commit(lambda: _remove_quietly(images, key), what="removing a profile image")
 
 
-def after_commit(db: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
-    """Runs `action` once the request's transaction has committed (never if it rolls back)."""
-    event.listen(db.sync_session, "after_commit", lambda _session: _soon(action), once=True)
+def remove_image_on_rollback(db: AsyncSession, images: ProfileImageStore, key: str) -> None:
+    side_effects(db).on_rollback(lambda: _remove_quietly(images, key), what="removing a profile image")
 
 
-def after_rollback(db: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
-    event.listen(db.sync_session, "after_rollback", lambda _session: _soon(action), once=True)
-
-
-def _soon(action: Callable[[], Awaitable[None]]) -> None:
-    task = asyncio.get_running_loop().create_task(_quietly(action))
-    _CLEANUPS.add(task)
-    task.add_done_callback(_CLEANUPS.discard)
-
-
-async def _quietly(action: Callable[[], Awaitable[None]]) -> None:
+async def _remove_quietly(images: ProfileImageStore, key: str) -> None:
     try:
-        await action()
-    except Exception:
+        await images.delete(key)
+    except Exception:  # a file left behind is swept later; the request already succeeded
         log.warning("could not remove a replaced profile image", exc_info=True)
-
-
-async def cleanups_done() -> None:
-    """Waits for the file clean-ups scheduled so far."""
-    while _CLEANUPS:
-        await asyncio.gather(*_CLEANUPS, return_exceptions=True)
 
 
 HEATMAP_DAYS = 52 * 7
@@ -256,11 +238,11 @@ class UserService(PerUserQueries):
             raise BadRequest("Unable to process profile image")
         key = self.images.key_for(user.id, extension)
         await self.images.write(key, head, upload)
-        after_rollback(self.db, lambda: self.images.delete(key))
+        remove_image_on_rollback(self.db, self.images, key)
         old_key = user.profile_image_path
         user = await self.users.update(user.id, profile_image_path=key, profile_changed_at=utcnow())
         if old_key:
-            after_commit(self.db, lambda: self.images.delete(old_key))
+            remove_image_after_commit(self.db, self.images, old_key)
         return dto.CreateProfileImageResponseDto(
             userId=user.id, profileImagePath=user.profile_image_path, profileChangedAt=user.profile_changed_at
         )
@@ -271,7 +253,7 @@ class UserService(PerUserQueries):
         if not old_key:
             raise BadRequest("Can't delete a missing profile Image")
         await self.users.update(user.id, profile_image_path="", profile_changed_at=utcnow())
-        after_commit(self.db, lambda: self.images.delete(old_key))
+        remove_image_after_commit(self.db, self.images, old_key)
 
     async def profile_image(self, user_id: uuid.UUID) -> tuple[str, str]:
         """The stored key and its content type; no image is the file endpoints' uniform 404."""

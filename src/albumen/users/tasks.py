@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from albumen.assets.service import AssetService
+from albumen.events import messages
 from albumen.jobs.schemas import JobName, QueueName
+from albumen.kit.effects import side_effects
 from albumen.kit.time import utcnow
 from albumen.storage.base import StorageBackend
 from albumen.system.config import load_config
@@ -56,7 +58,6 @@ class UserPurge:
     def __init__(self, container: Container) -> None:
         self.database = container.database
         self.storage: Mapping[str, StorageBackend] = container.storage
-        self.events = container.events
         self.config_file = container.settings.config_file
 
     async def delete_delay(self) -> int:
@@ -88,10 +89,9 @@ class UserPurge:
                 users = UserRepository(db)
                 await users.delete_owned_albums(user_id)
                 await users.delete_for_good(user_id)
+                side_effects(db).emit(messages.user_delete(user_id))
         # The row is gone (now or in a run that stopped here): nothing names these files any more.
         await self._sweep(user_id)
-        if user is not None:
-            await self.events.user_delete(user_id)
         return True
 
     async def _delete_assets(self, user_id: uuid.UUID) -> None:
@@ -100,11 +100,10 @@ class UserPurge:
                 users = UserRepository(db)
                 await users.delete_stacks(user_id)
                 ids = await users.owned_asset_ids(user_id, PURGE_BATCH)
-                assets = AssetService(db, self.storage)
-                files = await assets.purge(ids) if ids else []
+                if ids:  # the files go once this batch's rows are committed
+                    await AssetService(db, self.storage).purge(ids)
             if not ids:
                 return
-            await assets.remove_files(files)
 
     async def _sweep(self, user_id: uuid.UUID) -> None:
         # Not `library/<label>`: labels are cleaned before use, so two accounts may share that folder;
