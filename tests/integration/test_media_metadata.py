@@ -27,9 +27,9 @@ from albumen.media.metadata import (
     MetadataReader,
     MetadataTimeout,
     MotionPhotoVideo,
-    _FileTags,
     find_sidecar,
 )
+from albumen.media.metadata.tags import FileTags
 from tests.conftest import ASSETS_DIR
 
 METADATA = ASSETS_DIR / "metadata"
@@ -593,13 +593,13 @@ def test_an_exiftool_that_dies_is_an_error(tmp_path: Path) -> None:
     ],
 )
 def test_zone_rules(tags: dict[str, object], zone: str | None) -> None:
-    parsed = _FileTags.parse({"MIMEType": "image/jpeg", **tags})
+    parsed = FileTags.parse({"MIMEType": "image/jpeg", **tags})
 
     assert (parsed.zone.name if parsed.zone else None) == zone
 
 
 def test_zero_zero_position_is_no_position() -> None:
-    parsed = _FileTags.parse({"MIMEType": "image/jpeg", "GPSLatitude": 0, "GPSLongitude": 0})
+    parsed = FileTags.parse({"MIMEType": "image/jpeg", "GPSLatitude": 0, "GPSLongitude": 0})
 
     assert (parsed.latitude, parsed.longitude, parsed.zone) == (None, None, None)
 
