@@ -13,10 +13,16 @@ from albumen.assets.repository import AssetRepository
 from albumen.assets.schemas import asset_response, encode_checksum
 from albumen.assets.tasks import TemplateSettings, apply_storage_template, migrate_storage_template
 from albumen.immich import dto
-from albumen.jobs.schemas import JobName, QueueName
+from albumen.jobs.schemas import JobName, QueueName, concurrency_of
 from albumen.media.images import ImageError
 from albumen.media.metadata import MetadataError
-from albumen.media.tasks import encode_video, extract_metadata, extract_motion_part, generate_thumbnails
+from albumen.media.tasks import (
+    encode_video,
+    extract_metadata,
+    extract_motion_part,
+    generate_thumbnails,
+    shared_reader,
+)
 from albumen.media.video import VideoError
 from albumen.storage.base import ObjectNotFound
 from albumen.system.config import load_config
@@ -55,8 +61,10 @@ def register(container: Container) -> None:
     async def metadata_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
         try:
-            geocode = bool((await config())["reverseGeocoding"]["enabled"])
-            metadata = await extract_metadata(database, storage, asset_id, reverse_geocoding=geocode)
+            settings = await config()
+            geocode = bool(settings["reverseGeocoding"]["enabled"])
+            reader = shared_reader(concurrency_of(QueueName.metadataExtraction, settings))
+            metadata = await extract_metadata(database, storage, asset_id, reader, reverse_geocoding=geocode)
             if metadata is None:
                 return  # deleted meanwhile
             if metadata.motion_photo is not None:

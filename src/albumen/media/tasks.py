@@ -38,13 +38,16 @@ _reader: MetadataReader | None = None
 _reader_lock = threading.Lock()
 
 
-def shared_reader() -> MetadataReader:
-    """One exiftool process per worker process, started on first use."""
+def shared_reader(processes: int = 1) -> MetadataReader:
+    """The worker process's pool of `processes` exiftool processes (the metadata queue's concurrency),
+    started on first use and resized when the setting changes."""
     global _reader
     with _reader_lock:
         if _reader is None:
-            _reader = MetadataReader()
+            _reader = MetadataReader(processes=processes)
             _reader.open()
+        elif _reader.processes != processes:
+            _reader.resize(processes)
         return _reader
 
 

@@ -1,12 +1,12 @@
 """Reads an asset's metadata with exiftool and decides what Immich v3.1.0 would store for it.
 
-One :class:`MetadataReader` owns one long-lived ``exiftool -stay_open`` process (PyExifTool) and reuses
-it for every file; a worker opens one reader and keeps it. ``read()`` is blocking: async code runs it
-in a worker thread (``anyio.to_thread.run_sync``). Calls on one reader are serialised by a lock, so
-sharing one reader between threads is safe but gives no parallelism: open one reader per worker
-thread for that. Each call has a deadline; a call that passes it kills the process, raises
-:class:`MetadataTimeout`, and the next call starts a fresh process (as it does when the process died).
-exiftool reads local files: a caller with an object store downloads the original (and sidecar) first.
+A :class:`MetadataReader` is a small pool of long-lived ``exiftool -stay_open`` processes (PyExifTool);
+a worker keeps one reader, sized by the metadata queue's concurrency. ``read()`` is blocking: async code
+runs it in a worker thread (``anyio.to_thread.run_sync``). Each read borrows an idle process, so as many
+threads as the pool has processes read at once and further ones wait. Each call has a deadline; a call
+that passes it kills its process, raises :class:`MetadataTimeout`, and the next call on that process
+starts a fresh one (as it does when the process died). exiftool reads local files: a caller with an
+object store downloads the original (and sidecar) first.
 
 What is read, and how it is decided, follows Immich's metadata service (exiftool-vendored 35 with
 ``useMWG``, ``backfillTimezones``, ``inferTimezoneFromDatestamps``, ``inferTimezoneFromTimeStamp``,

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -133,27 +134,69 @@ class _StayOpenExifTool(exiftool.ExifToolHelper):  # type: ignore[misc]  # untyp
         self._flag_running_false()
 
 
-class MetadataReader:
-    """One exiftool process, reused for every file read through it (see the module notes on threads)."""
+def _pid(tool: _StayOpenExifTool | None) -> int | None:
+    process = None if tool is None else tool._process
+    if process is None or process.poll() is not None:
+        return None
+    return cast(int, process.pid)
 
-    def __init__(self, *, executable: str = "exiftool", timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+
+def _stop(tool: _StayOpenExifTool) -> None:
+    if tool.alive():
+        try:
+            tool.terminate(timeout=5)
+        except Exception:  # a stuck or dead process: kill it instead
+            tool.abandon()
+
+
+class MetadataReader:
+    """A pool of up to ``processes`` exiftool processes: each read borrows an idle one (starting one
+    when all are busy and the pool is not full), so that many threads read that many files at once.
+    A pool of one is one process whose reads run one after another."""
+
+    def __init__(
+        self, *, processes: int = 1, executable: str = "exiftool", timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         self._executable = executable
         self._timeout_s = timeout_s
-        self._tool: _StayOpenExifTool | None = None
-        self._lock = threading.Lock()
+        self._size = max(1, processes)
+        self._tools: list[_StayOpenExifTool] = []  # every process of the pool, idle or borrowed
+        self._idle: list[_StayOpenExifTool] = []  # most recently returned last
+        self._changed = threading.Condition()
+        # PyExifTool's child asks for SIGTERM when the *thread* that started it ends (PR_SET_PDEATHSIG),
+        # and worker threads come and go: every process is started from this one long-lived thread.
+        self._starter: ThreadPoolExecutor | None = None
+
+    @property
+    def processes(self) -> int:
+        return self._size
+
+    def resize(self, processes: int) -> None:
+        """Grow or shrink the pool; a process beyond the new size stops when it is next returned."""
+        with self._changed:
+            self._size = max(1, processes)
+            surplus = self._idle[: max(0, len(self._tools) - self._size)]
+            for tool in surplus:
+                self._idle.remove(tool)
+                self._tools.remove(tool)
+            self._changed.notify_all()
+        for tool in surplus:
+            _stop(tool)
 
     def open(self) -> None:
-        with self._lock:
-            self._start()
+        """Start one process now rather than on the first read."""
+        with self._borrowed():
+            pass
 
     def close(self) -> None:
-        with self._lock:
-            tool, self._tool = self._tool, None
-            if tool is not None and tool.alive():
-                try:
-                    tool.terminate(timeout=5)
-                except Exception:  # a stuck or dead process: kill it instead
-                    tool.abandon()
+        with self._changed:
+            idle, self._idle = self._idle, []
+            self._tools = [tool for tool in self._tools if tool not in idle]  # borrowed ones stop on return
+            starter, self._starter = self._starter, None
+        for tool in idle:
+            _stop(tool)
+        if starter is not None:
+            starter.shutdown(wait=False)
 
     def __enter__(self) -> Self:
         self.open()
@@ -166,23 +209,49 @@ class MetadataReader:
 
     @property
     def pid(self) -> int | None:
-        """The exiftool process id, or None before the first read (for tests and diagnostics)."""
-        process = None if self._tool is None else self._tool._process
-        if process is None or process.poll() is not None:
-            return None
-        return cast(int, process.pid)
+        """The id of the exiftool process the next read uses, or None when none runs (for tests)."""
+        with self._changed:
+            tool = self._idle[-1] if self._idle else None
+        return _pid(tool)
 
-    def _start(self) -> _StayOpenExifTool:
-        if self._tool is None:
-            tool = _StayOpenExifTool(executable=self._executable, common_args=[], check_execute=False)
-            tool.timeout_s = self._timeout_s
-            self._tool = tool
-        if not self._tool.alive():
-            try:
-                self._tool.run()
-            except (OSError, RuntimeError) as exc:
-                raise MetadataError(f"cannot start {self._executable}: {exc}") from exc
-        return self._tool
+    @property
+    def pids(self) -> set[int]:
+        """The ids of the pool's running exiftool processes."""
+        with self._changed:
+            tools = list(self._tools)
+        return {pid for pid in map(_pid, tools) if pid is not None}
+
+    @contextmanager
+    def _borrowed(self) -> Iterator[_StayOpenExifTool]:
+        with self._changed:
+            while not self._idle and len(self._tools) >= self._size:
+                self._changed.wait()
+            if self._idle:
+                tool = self._idle.pop()
+            else:
+                tool = _StayOpenExifTool(executable=self._executable, common_args=[], check_execute=False)
+                tool.timeout_s = self._timeout_s
+                self._tools.append(tool)
+            if self._starter is None:
+                self._starter = ThreadPoolExecutor(1, thread_name_prefix="exiftool-start")
+            starter = self._starter
+        try:
+            if not tool.alive():
+                try:
+                    starter.submit(tool.run).result()
+                except (OSError, RuntimeError) as exc:
+                    raise MetadataError(f"cannot start {self._executable}: {exc}") from exc
+            yield tool
+        finally:
+            with self._changed:
+                keep = tool in self._tools and len(self._tools) <= self._size
+                if keep:
+                    self._idle.append(tool)
+                elif tool in self._tools:
+                    self._tools.remove(tool)
+                self._changed.notify()
+            if not keep:
+                _stop(tool)
 
     def read_tags(self, path: Path, *, video: bool = False) -> dict[str, Any]:
         """exiftool's tags for one file, as Immich reads them (tag names without groups)."""
@@ -190,8 +259,7 @@ class MetadataReader:
         if "\n" in name or "\r" in name:  # would break exiftool's argument stream
             raise MetadataError(f"{path}: file names with line breaks are not supported")
         args: list[str | bytes] = [*_READ_ARGS, *(["-ee"] if video else []), "-all", os.fsencode(name)]
-        with self._lock:
-            tool = self._start()
+        with self._borrowed() as tool:
             out = cast(bytes, tool.execute(*args, raw_bytes=True))
             stderr = tool._last_stderr.decode("utf-8", "replace").strip()
         if not out:
