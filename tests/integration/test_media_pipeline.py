@@ -261,3 +261,41 @@ async def test_keywords_become_hierarchical_tags(client: httpx.AsyncClient, app:
     await process(app, portrait)  # reading the file again changes nothing
     async with app.state.container.database.unit_of_work() as db:
         assert len((await db.scalars(select(Tag))).all()) == 5
+
+
+async def failed_thumbnail_jobs(client: httpx.AsyncClient, admin: LoggedIn) -> list[str]:
+    response = await client.get(
+        "/queues/thumbnailGeneration/jobs", headers=admin.headers, params={"status": "failed"}
+    )
+    assert response.status_code == 200, response.text
+    return [str(job["data"]["id"]) for job in response.json()]
+
+
+async def test_a_damaged_image_is_skipped_but_a_bug_of_ours_fails_the_job(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from albumen.media import decoders
+
+    admin = await sign_up_admin(client)
+    whole = (ASSETS_DIR / "albums/nature/wood_anemones.jpg").read_bytes()
+    damaged = await upload_id(client, admin, "damaged.jpg", whole[: len(whole) // 2])
+    garbage = await upload_id(client, admin, "garbage.png", b"\x89PNG\r\n\x1a\n" + b"\x13" * 4096)
+    await settle(app)
+
+    assert await failed_thumbnail_jobs(client, admin) == []  # undecodable input: the job still succeeds
+    for asset_id in (damaged, garbage):
+        info = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+        assert info["thumbhash"] is None
+        preview = await client.get(f"/assets/{asset_id}/thumbnail", headers=admin.headers)
+        assert preview.status_code == 404
+
+    def bug(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a bug of ours while decoding")
+
+    monkeypatch.setattr(decoders, "oriented_size", bug)
+    healthy = await upload_id(client, admin, "healthy.jpg", whole)
+    await settle(app, timeout=120)  # three attempts, with back-off
+
+    assert await failed_thumbnail_jobs(client, admin) == [healthy]
+    queue = (await client.get("/queues/thumbnailGeneration", headers=admin.headers)).json()
+    assert queue["statistics"]["failed"] == 1
