@@ -299,3 +299,23 @@ async def test_a_damaged_image_is_skipped_but_a_bug_of_ours_fails_the_job(
     assert await failed_thumbnail_jobs(client, admin) == [healthy]
     queue = (await client.get("/queues/thumbnailGeneration", headers=admin.headers)).json()
     assert queue["statistics"]["failed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("relative", "place"),
+    [  # Immich's e2e expectations (map markers) for the first two; GeoNames admin1 names for the rest
+        ("metadata/gps-position/thompson-springs.jpg", ("Palisade", "Colorado")),
+        ("formats/heic/IMG_2682.heic", ("Ralston", "Nebraska")),
+        ("metadata/dates/gps-datetime.jpg", ("San Francisco", "California")),
+        ("metadata/dates/datetimeoriginal-gps.jpg", ("Cedaredge", "Colorado")),
+    ],
+)
+async def test_the_job_chain_names_city_and_state_of_a_photo_with_gps(
+    client: httpx.AsyncClient, app: Any, relative: str, place: tuple[str, str]
+) -> None:
+    admin = await sign_up_admin(client)
+    asset_id = await upload_file(client, admin, relative, app)  # the upload's own jobs, nothing more
+
+    exif = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()["exifInfo"]
+
+    assert (exif["city"], exif["state"]) == place
