@@ -319,3 +319,50 @@ async def test_the_job_chain_names_city_and_state_of_a_photo_with_gps(
     exif = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()["exifInfo"]
 
     assert (exif["city"], exif["state"]) == place
+
+
+async def test_edited_images_fall_back_to_the_unedited_ones_as_immich_serves_them(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    admin = await sign_up_admin(client)
+    relative = "albums/nature/wood_anemones.jpg"
+    asset_id = await upload_file(client, admin, relative, app)
+    base, headers = f"/assets/{asset_id}", admin.headers
+
+    async def get(path: str, **params: str) -> httpx.Response:
+        return await client.get(f"{base}/{path}", headers=headers, params=params)
+
+    for size in ("thumbnail", "preview"):  # never edited: edited=true is the unedited image
+        unedited = await get("thumbnail", size=size, edited="false")
+        edited = await get("thumbnail", size=size, edited="true")
+        assert (unedited.status_code, edited.status_code) == (200, 200), (size, edited.text)
+        assert edited.content == unedited.content
+    # full size is off by default: a browser-ready original serves itself, an edit goes to the preview
+    fullsize = await get("thumbnail", size="fullsize", edited="false")
+    assert (fullsize.status_code, fullsize.headers["location"]) == (302, f"/api{base}/original")
+    fullsize = await get("thumbnail", size="fullsize", edited="true")
+    assert fullsize.status_code == 302
+    assert fullsize.headers["location"] == f"/api{base}/thumbnail?size=preview&edited=true"
+    original = (ASSETS_DIR / relative).read_bytes()
+    for flag in ("true", "false"):
+        assert (await get("original", edited=flag)).content == original
+
+    # once edited, edited=true serves the edit and edited=false still the unedited image
+    thumbnails, edits = app.state.container.storage["thumbnails"], {}
+    for size in ("thumbnail", "preview", "fullsize"):
+        edits[size] = f"edited-{size}".encode()
+        key = f"thumbs/edited/{asset_id}_{size}.jpeg"
+        await thumbnails.write(key, _chunks(edits[size]))
+        async with app.state.container.database.unit_of_work() as db:
+            db.add(AssetFile(asset_id=uuid.UUID(asset_id), type=size, path=key, is_edited=True))
+    for size in ("thumbnail", "preview", "fullsize"):
+        edited = await get("thumbnail", size=size, edited="true")
+        assert (edited.status_code, edited.content) == (200, edits[size])
+        unedited = await get("thumbnail", size=size, edited="false")
+        assert unedited.content != edits[size]
+    assert (await get("original", edited="true")).content == edits["fullsize"]
+    assert (await get("original", edited="false")).content == original
+
+
+async def _chunks(data: bytes) -> Any:
+    yield data
