@@ -366,3 +366,49 @@ async def test_edited_images_fall_back_to_the_unedited_ones_as_immich_serves_the
 
 async def _chunks(data: bytes) -> Any:
     yield data
+
+
+async def test_an_original_in_a_bucket_is_downloaded_once_for_the_whole_chain(
+    settings: Any, tmp_path: Path
+) -> None:
+    from albumen.config import StorageSettings
+    from albumen.main import create_app
+    from tests.support.s3 import running_s3
+
+    with running_s3(tmp_path / "s3") as s3:
+        bucket = (
+            f"s3://{s3.bucket}/originals?endpoint={s3.endpoint}&region=us-east-1"
+            f"&access_key_id={s3.access_key}&secret_access_key={s3.secret_key}"
+        )
+        app = create_app(settings.model_copy(update={"storage": StorageSettings(originals=bucket)}))
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver/api") as http,
+        ):
+            originals = app.state.container.storage["originals"]
+            assert type(originals).__name__ != "LocalStorage"
+            whole_reads: list[str] = []
+            read = originals.read
+
+            def counting_read(key: str, byte_range: Any = None) -> Any:
+                if byte_range is None:
+                    whole_reads.append(key)
+                return read(key, byte_range)
+
+            originals.read = counting_read
+            admin = await sign_up_admin(http)
+            hevc = ("-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1")
+            content = _encode(tmp_path / "clip.mp4", *hevc)
+            asset_id = await upload_id(http, admin, "clip.mp4", content)
+            await settle(app, timeout=180)
+
+            info = (await http.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+            assert info["thumbhash"]  # every step ran
+            assert abs(info["duration"] - 10_000) <= 200
+            assert info["exifInfo"]["fileSizeInByte"] == len(content)
+            played = await http.get(f"/assets/{asset_id}/video/playback", headers=admin.headers)
+            assert played.status_code == 200
+            assert played.content != content  # transcoded from the same copy
+            assert whole_reads == [info["originalPath"]]  # metadata, poster and transcode: one download
+            assert list((settings.data_dir / "cache" / "originals").iterdir()) == []  # discarded at the end

@@ -16,6 +16,7 @@ from albumen.immich import dto
 from albumen.jobs.schemas import JobName, QueueName, concurrency_of
 from albumen.media.images import ImageError
 from albumen.media.metadata import MetadataError
+from albumen.media.originals import OriginalCache
 from albumen.media.tasks import (
     encode_video,
     extract_metadata,
@@ -50,6 +51,9 @@ async def queue_after_upload(container: Container, asset_id: uuid.UUID) -> None:
 
 def register(container: Container) -> None:
     jobs, database, storage = container.jobs, container.database, container.storage
+    cache = OriginalCache(
+        container.settings.data_dir / "cache" / "originals", container.settings.stale_temporary_seconds
+    )
 
     async def config() -> dict[str, Any]:
         async with database.unit_of_work() as db:
@@ -64,7 +68,9 @@ def register(container: Container) -> None:
             settings = await config()
             geocode = bool(settings["reverseGeocoding"]["enabled"])
             reader = shared_reader(concurrency_of(QueueName.metadataExtraction, settings))
-            metadata = await extract_metadata(database, storage, asset_id, reader, reverse_geocoding=geocode)
+            metadata = await extract_metadata(
+                database, storage, asset_id, reader, reverse_geocoding=geocode, cache=cache
+            )
             if metadata is None:
                 return  # deleted meanwhile
             if metadata.motion_photo is not None:
@@ -87,28 +93,31 @@ def register(container: Container) -> None:
         settings = await config()
         try:
             generated = await generate_thumbnails(
-                database, storage, asset_id, settings["image"], str(settings["ffmpeg"]["tonemap"])
+                database, storage, asset_id, settings["image"], str(settings["ffmpeg"]["tonemap"]), cache
             )
         except (ImageError, VideoError) as error:  # retrying cannot decode an undecodable file
             log.warning("no previews for asset", asset_id=str(asset_id), error=str(error))
+            cache.discard(asset_id)
             return
         except (FileNotFoundError, ObjectNotFound):
             if await still_there(asset_id):
                 raise
+            cache.discard(asset_id)
             return  # deleted while we worked: nothing left to do
-        if generated is None:
-            return
-        if await announce_ready(container, asset_id):
-            await next_step(JobName.AssetEncodeVideo, asset_id)
+        if generated is not None and await announce_ready(container, asset_id):
+            await next_step(JobName.AssetEncodeVideo, asset_id)  # the chain's last step uses the copy
+        else:
+            cache.discard(asset_id)
 
     async def encode_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
         try:
-            await encode_video(database, storage, asset_id, (await config())["ffmpeg"])
+            await encode_video(database, storage, asset_id, (await config())["ffmpeg"], cache)
         except (FileNotFoundError, ObjectNotFound, VideoError):
             if await still_there(asset_id):
                 raise
             # deleted while we worked: nothing left to do
+        cache.discard(asset_id)
 
     async def still_there(asset_id: uuid.UUID) -> bool:
         async with database.unit_of_work() as db:
