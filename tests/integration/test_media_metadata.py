@@ -6,6 +6,7 @@ Immich's rules; where Immich's own tests cover a file (server/test/medium/specs/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -27,9 +28,9 @@ from albumen.media.metadata import (
     MetadataReader,
     MetadataTimeout,
     MotionPhotoVideo,
-    _FileTags,
     find_sidecar,
 )
+from albumen.media.metadata.tags import FileTags
 from tests.conftest import ASSETS_DIR
 
 METADATA = ASSETS_DIR / "metadata"
@@ -593,13 +594,13 @@ def test_an_exiftool_that_dies_is_an_error(tmp_path: Path) -> None:
     ],
 )
 def test_zone_rules(tags: dict[str, object], zone: str | None) -> None:
-    parsed = _FileTags.parse({"MIMEType": "image/jpeg", **tags})
+    parsed = FileTags.parse({"MIMEType": "image/jpeg", **tags})
 
     assert (parsed.zone.name if parsed.zone else None) == zone
 
 
 def test_zero_zero_position_is_no_position() -> None:
-    parsed = _FileTags.parse({"MIMEType": "image/jpeg", "GPSLatitude": 0, "GPSLongitude": 0})
+    parsed = FileTags.parse({"MIMEType": "image/jpeg", "GPSLatitude": 0, "GPSLongitude": 0})
 
     assert (parsed.latitude, parsed.longitude, parsed.zone) == (None, None, None)
 
@@ -613,3 +614,40 @@ def test_result_maps_onto_the_columns(reader: MetadataReader) -> None:
     assert set(meta.asset_exif_columns()) <= exif_columns
     assert set(meta.asset_columns()) <= set(Asset.__table__.columns.keys())
     assert meta.date_time_original.utcoffset() == timedelta(hours=-7)  # shown in America/Denver
+
+
+def test_a_pool_lends_each_thread_its_own_process_and_no_more_than_its_size() -> None:
+    with MetadataReader(processes=3) as pool, contextlib.ExitStack() as held:
+        borrowed = [held.enter_context(pool._borrowed()) for _ in range(3)]
+        assert len({tool._process.pid for tool in borrowed}) == 3
+        assert len(pool.pids) == 3
+
+        with ThreadPoolExecutor(1) as waiting:
+            fourth = waiting.submit(pool.read, DATES / "date-priority-test.jpg")
+            time.sleep(0.3)
+            assert not fourth.done()  # every process is busy: the read waits for one
+            held.close()
+            assert fourth.result(timeout=30).date_source == "DateTimeOriginal"
+        assert len(pool.pids) == 3
+
+        files = sorted(METADATA.rglob("*.jpg")) * 2
+        with ThreadPoolExecutor(3) as threads:
+            together = list(threads.map(lambda p: pool.read(p).date_time_original, files))
+        assert together == [pool.read(path).date_time_original for path in files]
+
+        pool.resize(1)
+        assert len(pool.pids) == 1
+        assert pool.read(DATES / "date-priority-test.jpg").date_source == "DateTimeOriginal"
+
+
+def test_the_worker_pool_follows_the_queue_concurrency() -> None:
+    from albumen.media import tasks
+
+    reader = tasks.shared_reader(5)
+    try:
+        assert reader.processes == 5
+        assert tasks.shared_reader(2) is reader
+        assert reader.processes == 2
+    finally:
+        reader.close()
+        tasks._reader = None

@@ -261,3 +261,154 @@ async def test_keywords_become_hierarchical_tags(client: httpx.AsyncClient, app:
     await process(app, portrait)  # reading the file again changes nothing
     async with app.state.container.database.unit_of_work() as db:
         assert len((await db.scalars(select(Tag))).all()) == 5
+
+
+async def failed_thumbnail_jobs(client: httpx.AsyncClient, admin: LoggedIn) -> list[str]:
+    response = await client.get(
+        "/queues/thumbnailGeneration/jobs", headers=admin.headers, params={"status": "failed"}
+    )
+    assert response.status_code == 200, response.text
+    return [str(job["data"]["id"]) for job in response.json()]
+
+
+async def test_a_damaged_image_is_skipped_but_a_bug_of_ours_fails_the_job(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from albumen.media import decoders
+
+    admin = await sign_up_admin(client)
+    whole = (ASSETS_DIR / "albums/nature/wood_anemones.jpg").read_bytes()
+    damaged = await upload_id(client, admin, "damaged.jpg", whole[: len(whole) // 2])
+    garbage = await upload_id(client, admin, "garbage.png", b"\x89PNG\r\n\x1a\n" + b"\x13" * 4096)
+    await settle(app)
+
+    assert await failed_thumbnail_jobs(client, admin) == []  # undecodable input: the job still succeeds
+    for asset_id in (damaged, garbage):
+        info = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+        assert info["thumbhash"] is None
+        preview = await client.get(f"/assets/{asset_id}/thumbnail", headers=admin.headers)
+        assert preview.status_code == 404
+
+    def bug(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a bug of ours while decoding")
+
+    monkeypatch.setattr(decoders, "oriented_size", bug)
+    healthy = await upload_id(client, admin, "healthy.jpg", whole)
+    await settle(app, timeout=120)  # three attempts, with back-off
+
+    assert await failed_thumbnail_jobs(client, admin) == [healthy]
+    queue = (await client.get("/queues/thumbnailGeneration", headers=admin.headers)).json()
+    assert queue["statistics"]["failed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("relative", "place"),
+    [  # Immich's e2e expectations (map markers) for the first two; GeoNames admin1 names for the rest
+        ("metadata/gps-position/thompson-springs.jpg", ("Palisade", "Colorado")),
+        ("formats/heic/IMG_2682.heic", ("Ralston", "Nebraska")),
+        ("metadata/dates/gps-datetime.jpg", ("San Francisco", "California")),
+        ("metadata/dates/datetimeoriginal-gps.jpg", ("Cedaredge", "Colorado")),
+    ],
+)
+async def test_the_job_chain_names_city_and_state_of_a_photo_with_gps(
+    client: httpx.AsyncClient, app: Any, relative: str, place: tuple[str, str]
+) -> None:
+    admin = await sign_up_admin(client)
+    asset_id = await upload_file(client, admin, relative, app)  # the upload's own jobs, nothing more
+
+    exif = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()["exifInfo"]
+
+    assert (exif["city"], exif["state"]) == place
+
+
+async def test_edited_images_fall_back_to_the_unedited_ones_as_immich_serves_them(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    admin = await sign_up_admin(client)
+    relative = "albums/nature/wood_anemones.jpg"
+    asset_id = await upload_file(client, admin, relative, app)
+    base, headers = f"/assets/{asset_id}", admin.headers
+
+    async def get(path: str, **params: str) -> httpx.Response:
+        return await client.get(f"{base}/{path}", headers=headers, params=params)
+
+    for size in ("thumbnail", "preview"):  # never edited: edited=true is the unedited image
+        unedited = await get("thumbnail", size=size, edited="false")
+        edited = await get("thumbnail", size=size, edited="true")
+        assert (unedited.status_code, edited.status_code) == (200, 200), (size, edited.text)
+        assert edited.content == unedited.content
+    # full size is off by default: a browser-ready original serves itself, an edit goes to the preview
+    fullsize = await get("thumbnail", size="fullsize", edited="false")
+    assert (fullsize.status_code, fullsize.headers["location"]) == (302, f"/api{base}/original")
+    fullsize = await get("thumbnail", size="fullsize", edited="true")
+    assert fullsize.status_code == 302
+    assert fullsize.headers["location"] == f"/api{base}/thumbnail?size=preview&edited=true"
+    original = (ASSETS_DIR / relative).read_bytes()
+    for flag in ("true", "false"):
+        assert (await get("original", edited=flag)).content == original
+
+    # once edited, edited=true serves the edit and edited=false still the unedited image
+    thumbnails, edits = app.state.container.storage["thumbnails"], {}
+    for size in ("thumbnail", "preview", "fullsize"):
+        edits[size] = f"edited-{size}".encode()
+        key = f"thumbs/edited/{asset_id}_{size}.jpeg"
+        await thumbnails.write(key, _chunks(edits[size]))
+        async with app.state.container.database.unit_of_work() as db:
+            db.add(AssetFile(asset_id=uuid.UUID(asset_id), type=size, path=key, is_edited=True))
+    for size in ("thumbnail", "preview", "fullsize"):
+        edited = await get("thumbnail", size=size, edited="true")
+        assert (edited.status_code, edited.content) == (200, edits[size])
+        unedited = await get("thumbnail", size=size, edited="false")
+        assert unedited.content != edits[size]
+    assert (await get("original", edited="true")).content == edits["fullsize"]
+    assert (await get("original", edited="false")).content == original
+
+
+async def _chunks(data: bytes) -> Any:
+    yield data
+
+
+async def test_an_original_in_a_bucket_is_downloaded_once_for_the_whole_chain(
+    settings: Any, tmp_path: Path
+) -> None:
+    from albumen.config import StorageSettings
+    from albumen.main import create_app
+    from tests.support.s3 import running_s3
+
+    with running_s3(tmp_path / "s3") as s3:
+        bucket = (
+            f"s3://{s3.bucket}/originals?endpoint={s3.endpoint}&region=us-east-1"
+            f"&access_key_id={s3.access_key}&secret_access_key={s3.secret_key}"
+        )
+        app = create_app(settings.model_copy(update={"storage": StorageSettings(originals=bucket)}))
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver/api") as http,
+        ):
+            originals = app.state.container.storage["originals"]
+            assert type(originals).__name__ != "LocalStorage"
+            whole_reads: list[str] = []
+            read = originals.read
+
+            def counting_read(key: str, byte_range: Any = None) -> Any:
+                if byte_range is None:
+                    whole_reads.append(key)
+                return read(key, byte_range)
+
+            originals.read = counting_read
+            admin = await sign_up_admin(http)
+            hevc = ("-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1")
+            content = _encode(tmp_path / "clip.mp4", *hevc)
+            asset_id = await upload_id(http, admin, "clip.mp4", content)
+            await settle(app, timeout=180)
+
+            info = (await http.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+            assert info["thumbhash"]  # every step ran
+            assert abs(info["duration"] - 10_000) <= 200
+            assert info["exifInfo"]["fileSizeInByte"] == len(content)
+            played = await http.get(f"/assets/{asset_id}/video/playback", headers=admin.headers)
+            assert played.status_code == 200
+            assert played.content != content  # transcoded from the same copy
+            assert whole_reads == [info["originalPath"]]  # metadata, poster and transcode: one download
+            assert list((settings.data_dir / "cache" / "originals").iterdir()) == []  # discarded at the end

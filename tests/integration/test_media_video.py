@@ -31,11 +31,15 @@ from albumen.media.video import (
     VideoError,
     VideoInfo,
     VideoTimeout,
+    ffmpeg_args,
+    hardware,
     poster_frame,
     probe,
     transcode,
     transcode_plan,
 )
+from albumen.media.video import config as video_config
+from albumen.media.video import plan as video_plan
 
 THUMBNAIL = ImageSpec(format="webp", size=250, quality=80)
 PREVIEW = ImageSpec(format="jpeg", size=1440, quality=80)
@@ -111,7 +115,7 @@ def info(videos: Videos) -> dict[str, VideoInfo]:
 
 def config(**overrides: Any) -> dict[str, Any]:
     """The ``ffmpeg`` section as the system config stores it: Immich's defaults plus overrides."""
-    return {**video._default_section(), **overrides}
+    return {**video_config._default_section(), **overrides}
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -613,8 +617,8 @@ def test_unavailable_acceleration_is_refused_not_ignored(info: dict[str, VideoIn
 @pytest.fixture
 def fake_dri(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend there are render nodes (and skip the test encode) to check the commands built."""
-    monkeypatch.setattr(video, "_dri_devices", lambda: ["by-path", "card0", "renderD128", "renderD129"])
-    monkeypatch.setattr(video, "check_hardware", lambda config: None)
+    monkeypatch.setattr(hardware, "_dri_devices", lambda: ["by-path", "card0", "renderD128", "renderD129"])
+    monkeypatch.setattr(video_plan, "check_hardware", lambda config: None)
 
 
 @pytest.mark.usefixtures("fake_dri")
@@ -654,8 +658,8 @@ def test_vaapi_and_qsv_commands(info: dict[str, VideoInfo]) -> None:
 
 
 def test_nvenc_command(info: dict[str, VideoInfo], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(video, "_hardware_device", lambda config: "0")
-    monkeypatch.setattr(video, "check_hardware", lambda config: None)
+    monkeypatch.setattr(ffmpeg_args, "hardware_device", lambda config: "0")
+    monkeypatch.setattr(video_plan, "check_hardware", lambda config: None)
     plan = transcode_plan(info["hevc"], config(accel="nvenc", accelDecode=False, bframes=2, temporalAQ=True))
     assert plan is not None
     assert plan.video_encoder == "h264_nvenc"

@@ -162,7 +162,7 @@ async def delete_asset_metadata(id: UUID4, key: str, auth: Auth, service: Servic
 async def download_asset(
     id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep, edited: bool = False
 ) -> Response:
-    return await _serve(request, service, container, await service.original_file(auth, id))
+    return await _serve(request, service, container, await service.original_file(auth, id, edited=edited))
 
 
 @router.operation("viewAsset")

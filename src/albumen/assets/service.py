@@ -301,12 +301,17 @@ class AssetService:
 
     # --- files -------------------------------------------------------------------------------
 
-    async def original_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:
+    async def original_file(
+        self, auth: AuthContext, asset_id: uuid.UUID, *, edited: bool = False
+    ) -> MediaFile:
+        """The original; with `edited`, the edited full-size image when the asset has one."""
         await self.access.require(auth, dto.Permission.asset_download, [asset_id])
         asset = await self._media_asset(asset_id, "Asset media not found")
-        # The name a browser saves: the original name's stem with the stored file's real extension.
-        name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(asset.original_path).suffix}"
-        return MediaFile("originals", asset.original_path, name)
+        edit = await self.repository.file(asset_id, "fullsize", edited=True) if edited else None
+        kind, path = (ASSET_FILE_KIND["fullsize"], edit.path) if edit else ("originals", asset.original_path)
+        # The name a browser saves: the original name's stem with the served file's real extension.
+        name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(path).suffix}"
+        return MediaFile(kind, path, name)
 
     async def image_file(
         self, auth: AuthContext, asset_id: uuid.UUID, size: str, *, edited: bool
@@ -317,7 +322,9 @@ class AssetService:
         asset = await self._media_asset(asset_id, "Asset media not found")
         if size == "original":
             return MediaRedirect("original")
-        stored = await self.repository.file(asset_id, size, edited=edited)
+        # `edited` prefers the edited image and falls back to the unedited one (an asset never edited).
+        stored = await self.repository.file(asset_id, size, edited=True) if edited else None
+        stored = stored or await self.repository.file(asset_id, size)
         if stored is None and size == "fullsize":
             web = PurePosixPath(asset.original_path).suffix.lower() in WEB_FORMATS
             return MediaRedirect("original" if web and not edited else "preview")

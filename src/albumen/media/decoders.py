@@ -11,9 +11,11 @@ Synchronous and blocking: callers run it in a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -169,15 +171,21 @@ def decode(source: Source, *, short_side: int, full: bool, wide_gamut: bool, thr
         if kind == "raw":
             return _decode_raw(source, short_side=short_side, full=full, wide_gamut=wide_gamut)
         return _decode_vips(source, short_side=short_side, full=full, threads=threads)
-    except ImageError:
-        raise
-    except pyvips.Error as e:
+    except pyvips.Error as e:  # anything else, our own mistakes included, fails the job loudly
         raise CorruptImage(_first_line(str(e))) from e
-    except MemoryError:
-        raise
-    except Exception as e:  # the decoders' own errors: libheif, libjxl, LibRaw, numpy on odd buffers
-        detail = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
-        raise CorruptImage(f"{kind} decoder failed: {_first_line(detail) or type(e).__name__}") from e
+
+
+def _corrupt(kind: str, error: Exception) -> CorruptImage:
+    """A decoding library's complaint about the input, as CorruptImage."""
+    args = error.args
+    detail = args[0].decode(errors="replace") if args and isinstance(args[0], bytes) else str(error)
+    return CorruptImage(f"{kind} decoder failed: {_first_line(detail) or type(error).__name__}")
+
+
+# What the bindings raise for bad input: libheif's errors arrive as ValueError (invalid input),
+# EOFError (truncated) or RuntimeError; libjxl's as RuntimeError (the pyo3 binding) or ValueError.
+_HEIF_ERRORS = (ValueError, EOFError, RuntimeError)
+_JXL_ERRORS = (RuntimeError, ValueError)
 
 
 def _first_line(message: str) -> str:
@@ -225,7 +233,7 @@ def _heif_nclx(source: Source) -> dict[str, int] | None:
 
     try:
         heif = pillow_heif.open_heif(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except Exception:  # AV1 images open here as header only; anything odd just means "no nclx"
+    except _HEIF_ERRORS:  # AV1 images open here as header only; anything odd just means "no nclx"
         return None
     nclx = heif.info.get("nclx_profile")
     return {k: int(v) for k, v in nclx.items() if isinstance(v, int)} if isinstance(nclx, dict) else None
@@ -285,7 +293,7 @@ def _decode_heif(source: Source, *, short_side: int, full: bool, threads: int) -
         heif = pillow_heif.open_heif(
             io.BytesIO(source) if isinstance(source, bytes) else source, convert_hdr_to_8bit=False
         )
-    except Exception as e:
+    except _HEIF_ERRORS as e:
         raise UnsupportedImage(f"not a readable HEIF image: {_first_line(str(e))}") from e
     # libheif applies the irot/imir transforms, so the pixels are upright and EXIF orientation is moot.
     mode = str(heif.mode)
@@ -293,7 +301,11 @@ def _decode_heif(source: Source, *, short_side: int, full: bool, threads: int) -
     if bands is None:
         raise UnsupportedImage(f"HEIF pixel mode {mode} is not supported")
     width, height = heif.size
-    image = _from_pixels(heif.data, width, height, bands, mode.endswith(";16"), int(heif.stride))
+    try:
+        pixels = heif.data  # decoded here, on first access
+    except _HEIF_ERRORS as e:
+        raise _corrupt("heif", e) from e
+    image = _from_pixels(pixels, width, height, bands, mode.endswith(";16"), int(heif.stride))
     image = image if full else fit_outside(image, short_side)
     icc = heif.info.get("icc_profile")
     if icc:
@@ -311,7 +323,10 @@ def _decode_jxl(source: Source, *, short_side: int, full: bool, threads: int) ->
 
     data = source if isinstance(source, bytes) else source.read_bytes()
     # (reconstructed_jpeg, info, pixels_or_jpeg, icc, boxes); libjxl applies the orientation itself.
-    result = Decoder(num_threads=max(1, threads))(data)
+    try:
+        result = Decoder(num_threads=max(1, threads))(data)
+    except _JXL_ERRORS as e:
+        raise _corrupt("jxl", e) from e
     is_jpeg, info, pixels = bool(result[0]), result[1], result[2]
     icc = result[3] if len(result) > 3 else None
     if is_jpeg:  # a losslessly recompressed JPEG: libvips decodes it, with shrink-on-load
@@ -335,6 +350,16 @@ def _decode_jxl(source: Source, *, short_side: int, full: bool, threads: int) ->
     return Decoded(_with_icc(image, bytes(icc) if icc else None), width, height, "pillow-jxl")
 
 
+@contextlib.contextmanager
+def _raw_errors_are_corrupt() -> Iterator[None]:
+    import rawpy
+
+    try:
+        yield
+    except rawpy.LibRawError as e:
+        raise _corrupt("raw", e) from e
+
+
 def _decode_raw(source: Source, *, short_side: int, full: bool, wide_gamut: bool) -> Decoded:
     import rawpy
 
@@ -342,7 +367,9 @@ def _decode_raw(source: Source, *, short_side: int, full: bool, wide_gamut: bool
         raw = rawpy.imread(io.BytesIO(source) if isinstance(source, bytes) else str(source))
     except (rawpy.LibRawFileUnsupportedError, rawpy.NotSupportedError) as e:
         raise UnsupportedImage(f"camera RAW not supported by LibRaw: {e}") from e
-    with raw:
+    except rawpy.LibRawError as e:
+        raise _corrupt("raw", e) from e
+    with raw, _raw_errors_are_corrupt():
         sizes = raw.sizes
         width, height = oriented_size(sizes.width, sizes.height, 6 if sizes.flip in (5, 6) else 1)
         # Half size skips demosaicing (4x fewer pixels, much faster) when the preview still fits.

@@ -14,11 +14,18 @@ from albumen.assets.schemas import asset_response, encode_checksum
 from albumen.assets.tasks import TemplateSettings, apply_storage_template, migrate_storage_template
 from albumen.events import messages
 from albumen.immich import dto
-from albumen.jobs.schemas import JobName, QueueName
+from albumen.jobs.schemas import JobName, QueueName, concurrency_of
 from albumen.kit.effects import side_effects
 from albumen.media.images import ImageError
 from albumen.media.metadata import MetadataError
-from albumen.media.tasks import encode_video, extract_metadata, extract_motion_part, generate_thumbnails
+from albumen.media.originals import OriginalCache
+from albumen.media.tasks import (
+    encode_video,
+    extract_metadata,
+    extract_motion_part,
+    generate_thumbnails,
+    shared_reader,
+)
 from albumen.media.video import VideoError
 from albumen.storage.base import ObjectNotFound
 from albumen.system.config import load_config
@@ -41,6 +48,9 @@ ASSET_JOBS = {
 
 def register(container: Container) -> None:
     jobs, database, storage = container.jobs, container.database, container.storage
+    cache = OriginalCache(
+        container.settings.data_dir / "cache" / "originals", container.settings.stale_temporary_seconds
+    )
 
     async def config() -> dict[str, Any]:
         async with database.unit_of_work() as db:
@@ -52,8 +62,12 @@ def register(container: Container) -> None:
     async def metadata_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
         try:
-            geocode = bool((await config())["reverseGeocoding"]["enabled"])
-            metadata = await extract_metadata(database, storage, asset_id, reverse_geocoding=geocode)
+            settings = await config()
+            geocode = bool(settings["reverseGeocoding"]["enabled"])
+            reader = shared_reader(concurrency_of(QueueName.metadataExtraction, settings))
+            metadata = await extract_metadata(
+                database, storage, asset_id, reader, reverse_geocoding=geocode, cache=cache
+            )
             if metadata is None:
                 return  # deleted meanwhile
             if metadata.motion_photo is not None:
@@ -76,28 +90,31 @@ def register(container: Container) -> None:
         settings = await config()
         try:
             generated = await generate_thumbnails(
-                database, storage, asset_id, settings["image"], str(settings["ffmpeg"]["tonemap"])
+                database, storage, asset_id, settings["image"], str(settings["ffmpeg"]["tonemap"]), cache
             )
         except (ImageError, VideoError) as error:  # retrying cannot decode an undecodable file
             log.warning("no previews for asset", asset_id=str(asset_id), error=str(error))
+            cache.discard(asset_id)
             return
         except (FileNotFoundError, ObjectNotFound):
             if await still_there(asset_id):
                 raise
+            cache.discard(asset_id)
             return  # deleted while we worked: nothing left to do
-        if generated is None:
-            return
-        if await announce_ready(container, asset_id):
-            await next_step(JobName.AssetEncodeVideo, asset_id)
+        if generated is not None and await announce_ready(container, asset_id):
+            await next_step(JobName.AssetEncodeVideo, asset_id)  # the chain's last step uses the copy
+        else:
+            cache.discard(asset_id)
 
     async def encode_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
         try:
-            await encode_video(database, storage, asset_id, (await config())["ffmpeg"])
+            await encode_video(database, storage, asset_id, (await config())["ffmpeg"], cache)
         except (FileNotFoundError, ObjectNotFound, VideoError):
             if await still_there(asset_id):
                 raise
             # deleted while we worked: nothing left to do
+        cache.discard(asset_id)
 
     async def still_there(asset_id: uuid.UUID) -> bool:
         async with database.unit_of_work() as db:

@@ -26,6 +26,7 @@ from albumen.kit.db import Database
 from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
 from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo
+from albumen.media.originals import OriginalCache, downloaded
 from albumen.models import Asset
 from albumen.storage.base import ByteRange, StorageBackend
 from albumen.storage.layout import encoded_video_key, image_key, motion_part_key
@@ -38,13 +39,16 @@ _reader: MetadataReader | None = None
 _reader_lock = threading.Lock()
 
 
-def shared_reader() -> MetadataReader:
-    """One exiftool process per worker process, started on first use."""
+def shared_reader(processes: int = 1) -> MetadataReader:
+    """The worker process's pool of `processes` exiftool processes (the metadata queue's concurrency),
+    started on first use and resized when the setting changes."""
     global _reader
     with _reader_lock:
         if _reader is None:
-            _reader = MetadataReader()
+            _reader = MetadataReader(processes=processes)
             _reader.open()
+        elif _reader.processes != processes:
+            _reader.resize(processes)
         return _reader
 
 
@@ -55,11 +59,17 @@ async def local_file(storage: StorageBackend, key: str) -> AsyncIterator[Path]:
         yield storage.root / key
         return
     with tempfile.TemporaryDirectory(prefix="albumen-media-") as folder:
-        path = Path(folder) / Path(key).name
-        async with await anyio.open_file(path, "wb") as handle:
-            async for chunk in storage.read(key):
-                await handle.write(chunk)
-        yield path
+        async with downloaded(storage, key, Path(folder) / Path(key).name) as path:
+            yield path
+
+
+def original(
+    storage: StorageBackend, key: str, asset_id: uuid.UUID, checksum: bytes, cache: OriginalCache | None
+) -> contextlib.AbstractAsyncContextManager[Path]:
+    """The asset's original as a path: shared along the job chain with a cache, else as local_file."""
+    if cache is None:
+        return local_file(storage, key)
+    return cache.local_path(storage, key, asset_id, checksum)
 
 
 async def extract_metadata(
@@ -69,6 +79,7 @@ async def extract_metadata(
     reader: MetadataReader | None = None,
     *,
     reverse_geocoding: bool = True,
+    cache: OriginalCache | None = None,
 ) -> MediaMetadata | None:
     """Reads the original (and its sidecar) and stores dates, place, camera and the rest; pairs a live
     photo with its video by content identifier. None when the asset is gone."""
@@ -79,9 +90,10 @@ async def extract_metadata(
             return None
         sidecar = await repository.file(asset_id, "sidecar")
         original_key, created_at, owner_id = asset.original_path, asset.file_created_at, asset.owner_id
+        checksum = asset.checksum
     originals = storage["originals"]
     async with contextlib.AsyncExitStack() as stack:
-        path = await stack.enter_async_context(local_file(originals, original_key))
+        path = await stack.enter_async_context(original(originals, original_key, asset_id, checksum, cache))
         sidecar_path = (
             await stack.enter_async_context(local_file(originals, sidecar.path)) if sidecar else None
         )
@@ -119,6 +131,7 @@ async def generate_thumbnails(
     asset_id: uuid.UUID,
     image_config: Mapping[str, Any],
     tonemap: str = "hable",
+    cache: OriginalCache | None = None,
 ) -> GeneratedImages | None:
     """Writes the thumbnail, preview (and full size when enabled) and records them with the thumbhash;
     for a video, from its poster frame. None when the asset is gone."""
@@ -127,6 +140,7 @@ async def generate_thumbnails(
         if asset is None or asset.type not in ("IMAGE", "VIDEO"):
             return None
         owner_id, original_key, is_video = asset.owner_id, asset.original_path, asset.type == "VIDEO"
+        checksum = asset.checksum
     fullsize = image_config["fullsize"]
     make = functools.partial(
         generate_images,
@@ -136,7 +150,9 @@ async def generate_thumbnails(
         colorspace=image_config.get("colorspace", "p3"),
     )
     async with contextlib.AsyncExitStack() as stack:
-        path = await stack.enter_async_context(local_file(storage["originals"], original_key))
+        path = await stack.enter_async_context(
+            original(storage["originals"], original_key, asset_id, checksum, cache)
+        )
         if is_video:  # a video's previews come from the frame Immich would pick, as a PNG
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="albumen-poster-")))
             poster = functools.partial(
@@ -178,6 +194,7 @@ async def encode_video(
     storage: Mapping[str, StorageBackend],
     asset_id: uuid.UUID,
     ffmpeg_config: Mapping[str, Any],
+    cache: OriginalCache | None = None,
 ) -> str | None:
     """Transcodes a video when Immich's `ffmpeg` policy asks for it and records the result; returns the
     stored key, or None when the original plays as it is (a stale transcode is then removed)."""
@@ -186,12 +203,14 @@ async def encode_video(
         asset = await repository.get(asset_id)
         if asset is None or asset.type != "VIDEO":
             return None
-        owner_id, original_key = asset.owner_id, asset.original_path
+        owner_id, original_key, checksum = asset.owner_id, asset.original_path, asset.checksum
         previous = await repository.file(asset_id, "encoded_video")
     encoded = storage["encoded_video"]
     key = encoded_video_key(owner_id, asset_id)
     async with contextlib.AsyncExitStack() as stack:
-        path = await stack.enter_async_context(local_file(storage["originals"], original_key))
+        path = await stack.enter_async_context(
+            original(storage["originals"], original_key, asset_id, checksum, cache)
+        )
         info = await anyio.to_thread.run_sync(video.probe, path)
         plan = video.transcode_plan(info, ffmpeg_config)
         if plan is None:
