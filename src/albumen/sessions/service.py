@@ -26,7 +26,7 @@ def session_dto(session: Session, current_id: uuid.UUID | None = None) -> dto.Se
         current=session.id == current_id,
         deviceOS=session.device_os,
         deviceType=session.device_type,
-        appVersion=session.app_version or "",
+        appVersion=session.app_version or None,
         isPendingSyncReset=session.is_pending_sync_reset,
     )
 
