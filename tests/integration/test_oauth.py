@@ -95,7 +95,7 @@ async def test_auto_register_off_refuses_strangers(client: httpx.AsyncClient, pr
     provider.set_user("stranger", email="stranger@example.com")
     response = await oauth_login(client, provider, "stranger")
     assert response.status_code == 400
-    assert "auto registering is disabled" in response.json()["message"]
+    assert response.json() == {"message": "OAuth authentication failed"}  # no hint who exists
 
 
 async def test_existing_email_is_linked_then_matched_by_subject(
@@ -282,3 +282,13 @@ async def test_plain_http_provider_is_refused_unless_allowed(
     assert response.status_code == 500
     assert response.json() == {"message": "Error in OAuth discovery"}
 
+
+async def test_a_signing_algorithm_nobody_can_verify_is_a_server_fault(
+    client: httpx.AsyncClient, provider: Provider
+) -> None:
+    admin = await sign_up_admin(client)
+    await configure(client, admin, **oauth_settings(provider, signingAlgorithm="XY999"))
+    provider.set_user("frank-sub", email="frank@example.com")
+    response = await oauth_login(client, provider, "frank-sub")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Failed to finish oauth"}

@@ -44,6 +44,7 @@ async def test_device_details_come_from_the_user_agent(client: httpx.AsyncClient
     listed = await client.get("/sessions", headers=bearer)
     current = next(s for s in listed.json() if s["current"])
     assert current["appVersion"] is None  # not the app: no version, rather than an empty one
+    assert "expiresAt" not in current  # a session that never expires has no expiry, not a null one
 
 
 async def test_child_session_needs_a_session_and_can_expire(client: httpx.AsyncClient) -> None:

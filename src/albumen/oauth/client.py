@@ -22,6 +22,7 @@ import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 from joserfc.jwt import JWTClaimsRegistry
 
 from albumen.kit.errors import BadRequest
@@ -43,6 +44,12 @@ class DiscoveryError(OAuthError):
     request, so callers answer this as a server fault (Immich does too)."""
 
 
+class UnsupportedAlgorithm(OAuthError):
+    """The configured signing algorithm is none this server can verify: a configuration fault."""
+
+
+# What `signingAlgorithm` / `profileSigningAlgorithm` may name ("none" would accept unsigned tokens).
+JWS_ALGORITHMS = frozenset(JWSRegistry.algorithms) - {"none"}
 WELL_KNOWN = "/.well-known/"
 OPENID_CONFIGURATION = "/.well-known/openid-configuration"
 
@@ -268,6 +275,8 @@ class OAuthClient:
         subject_required: bool = True,
     ) -> dict[str, Any]:
         algorithm = algorithm or self.signing_algorithm
+        if algorithm not in JWS_ALGORITHMS:
+            raise UnsupportedAlgorithm(f"cannot verify tokens signed with {algorithm!r}")
         try:
             keys = await self._keys(metadata, algorithm)
             token = jwt.decode(id_token, keys, algorithms=[algorithm])

@@ -16,7 +16,15 @@ from albumen.authn.service import AuthService
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest, ServerFault
 from albumen.models import User
-from albumen.oauth.client import DiscoveryError, OAuthClient, OAuthError, Profile, client_for, pkce_pair
+from albumen.oauth.client import (
+    DiscoveryError,
+    OAuthClient,
+    OAuthError,
+    Profile,
+    UnsupportedAlgorithm,
+    client_for,
+    pkce_pair,
+)
 from albumen.sessions.repository import SessionRepository
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
@@ -98,7 +106,11 @@ class OAuthService:
         try:
             client = await self._client(oauth)
             return await client.exchange(self._redirect_uri(oauth, body.url), state, verifier)
-        except OAuthError:
+        except UnsupportedAlgorithm as error:
+            log.error("OAuth login impossible with this configuration: %s", error)
+            raise ServerFault("Failed to finish oauth") from None
+        except OAuthError as error:
+            log.warning("OAuth login failed: %s", error)
             raise BadRequest("OAuth authentication failed") from None
 
     async def callback(
@@ -133,9 +145,10 @@ class OAuthService:
                 user = await self.users.update(user.id, is_admin=role == "admin")
             return user
         if not oauth["autoRegister"]:
-            raise BadRequest(
-                f"User does not exist and auto registering is disabled. ({email or profile.sub})"
-            )
+            # who was refused is for the admin's log, not for whoever tried
+            log.warning("OAuth user %s (%s) does not exist and auto registering is disabled",
+                        profile.sub, email or "no email")  # fmt: skip
+            raise BadRequest("OAuth authentication failed")
         if not email:
             raise BadRequest("OAuth profile does not have an email address")
         if not await self.users.has_admin():
