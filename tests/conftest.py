@@ -14,6 +14,7 @@ import pytest
 from albumen.config import Settings
 from albumen.main import create_app
 from tests.support.databases import create_template, fresh_database
+from tests.support.licenses import license_server  # noqa: F401  (a fixture for every module)
 from tests.support.postgres import start_tcp_postgres
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "test-assets"

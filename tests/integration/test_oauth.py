@@ -95,7 +95,7 @@ async def test_auto_register_off_refuses_strangers(client: httpx.AsyncClient, pr
     provider.set_user("stranger", email="stranger@example.com")
     response = await oauth_login(client, provider, "stranger")
     assert response.status_code == 400
-    assert "auto registering is disabled" in response.json()["message"]
+    assert response.json() == {"message": "OAuth authentication failed"}  # no hint who exists
 
 
 async def test_existing_email_is_linked_then_matched_by_subject(
@@ -233,3 +233,62 @@ async def test_backchannel_logout_ends_the_subjects_sessions(
     assert response.status_code == 200, response.text
     assert (await client.get("/users/me", headers=bob)).status_code == 401
     assert (await client.get("/users/me", headers=admin.headers)).status_code == 200
+
+
+async def test_backchannel_logout_reads_a_json_body_too(
+    client: httpx.AsyncClient, provider: Provider
+) -> None:
+    admin = await sign_up_admin(client)
+    await configure(client, admin, **oauth_settings(provider))
+    provider.set_user("carol-sub", email="carol@example.com")
+    carol = {
+        "Authorization": f"Bearer {(await oauth_login(client, provider, 'carol-sub')).json()['accessToken']}"
+    }
+    missing = await client.post("/oauth/backchannel-logout", json={})
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == [
+        {
+            "code": "invalid_type",
+            "path": ["logout_token"],
+            "expected": "string",
+            "message": "Invalid input: expected string, received undefined",
+        }
+    ]
+    response = await client.post(
+        "/oauth/backchannel-logout", json={"logout_token": logout_token(provider, sub="carol-sub")}
+    )
+    assert response.status_code == 200, response.text
+    assert (await client.get("/users/me", headers=carol)).status_code == 401
+
+
+async def test_issuer_url_may_name_the_discovery_document_itself(
+    client: httpx.AsyncClient, provider: Provider
+) -> None:
+    admin = await sign_up_admin(client)
+    document = f"{provider.url}/.well-known/openid-configuration"
+    await configure(client, admin, **oauth_settings(provider, issuerUrl=document))
+    provider.set_user("dave-sub", email="dave@example.com")
+    response = await oauth_login(client, provider, "dave-sub")
+    assert response.status_code == 201, response.text
+
+
+async def test_plain_http_provider_is_refused_unless_allowed(
+    client: httpx.AsyncClient, provider: Provider
+) -> None:
+    admin = await sign_up_admin(client)
+    await configure(client, admin, **oauth_settings(provider, allowInsecureRequests=False))
+    response = await client.post("/oauth/authorize", json={"redirectUri": CALLBACK})
+    # a provider the server may not talk to is a broken configuration, not a bad request
+    assert response.status_code == 500
+    assert response.json() == {"message": "Error in OAuth discovery"}
+
+
+async def test_a_signing_algorithm_nobody_can_verify_is_a_server_fault(
+    client: httpx.AsyncClient, provider: Provider
+) -> None:
+    admin = await sign_up_admin(client)
+    await configure(client, admin, **oauth_settings(provider, signingAlgorithm="XY999"))
+    provider.set_user("frank-sub", email="frank@example.com")
+    response = await oauth_login(client, provider, "frank-sub")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Failed to finish oauth"}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert
 
 from albumen.immich import dto
 from albumen.models import Asset, AssetExif
+from tests.support.licenses import LicenseServer
 from tests.support.users import create_api_key, create_user, sign_up_admin
 
 MOMENT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -111,21 +114,18 @@ async def test_asset_statistics_count_only_the_callers_assets(client: httpx.Asyn
     assert (await client.get("/assets/statistics", headers={"x-api-key": key})).json()["total"] == 1
 
 
-async def test_license_lifecycle_is_admin_only(client: httpx.AsyncClient) -> None:
+async def test_license_lifecycle_is_admin_only(
+    client: httpx.AsyncClient, license_server: LicenseServer
+) -> None:
     admin = await sign_up_admin(client)
     bob = await create_user(client, admin, "bob@example.com")
     missing = await client.get("/server/license", headers=admin.headers)
     assert missing.status_code == 404
     assert missing.json() == {"message": "License not found"}
     key = "IMSV-" + "-".join(["ABCD"] * 8)
-    assert (
-        await client.put(
-            "/server/license", headers=bob.headers, json={"licenseKey": key, "activationKey": "a"}
-        )
-    ).status_code == 403
-    saved = await client.put(
-        "/server/license", headers=admin.headers, json={"licenseKey": key, "activationKey": "a"}
-    )
+    license = {"licenseKey": key, "activationKey": license_server.sign(key)}
+    assert (await client.put("/server/license", headers=bob.headers, json=license)).status_code == 403
+    saved = await client.put("/server/license", headers=admin.headers, json=license)
     assert saved.status_code == 200
     assert saved.json()["licenseKey"] == key
     assert (await client.get("/server/about", headers=admin.headers)).json()["licensed"] is True
@@ -165,3 +165,60 @@ async def _insert_assets(
                     )
                 )
                 await session.execute(insert(AssetExif).values(asset_id=asset_id, file_size_in_byte=size))
+
+
+@pytest.mark.parametrize(
+    "signed_as",
+    ["nobody", "client"],  # unsigned; or signed, but by the key for client licenses
+)
+async def test_server_license_needs_the_license_servers_server_signature(
+    client: httpx.AsyncClient, license_server: LicenseServer, signed_as: str
+) -> None:
+    admin = await sign_up_admin(client)
+    key = "IMSV-" + "-".join(["WXYZ"] * 8)
+    activation = (
+        license_server.sign(key, as_server=False) if signed_as == "client" else "bm90IGEgc2lnbmF0dXJl"
+    )
+    refused = await client.put(
+        "/server/license", headers=admin.headers, json={"licenseKey": key, "activationKey": activation}
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"message": "Invalid license key"}
+    about = (await client.get("/server/about", headers=admin.headers)).json()
+    assert about["licensed"] is False
+
+
+async def test_a_client_license_is_no_server_license(
+    client: httpx.AsyncClient, license_server: LicenseServer
+) -> None:
+    admin = await sign_up_admin(client)
+    key = "IMCL-" + "-".join(["WXYZ"] * 8)
+    refused = await client.put(
+        "/server/license",
+        headers=admin.headers,
+        json={"licenseKey": key, "activationKey": license_server.sign(key)},
+    )
+    assert refused.status_code == 400
+
+
+async def test_about_reports_the_tools_and_the_build_the_environment_names(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMMICH_BUILD", "4242")
+    monkeypatch.setenv("IMMICH_SOURCE_COMMIT", "abc123")
+    monkeypatch.delenv("IMMICH_SOURCE_REF", raising=False)
+    monkeypatch.delenv("IMMICH_THIRD_PARTY_SUPPORT_URL", raising=False)
+    admin = await sign_up_admin(client)
+    about = (await client.get("/server/about", headers=admin.headers)).json()
+    assert about["build"] == "4242"
+    assert about["sourceCommit"] == "abc123"
+    # what nobody set is absent rather than null; Node.js and ImageMagick are not part of this server
+    for absent in ("sourceRef", "thirdPartySupportUrl", "nodejs", "imagemagick"):
+        assert absent not in about
+    assert about["repository"] == "albumen-photos/albumen"
+    exiftool = subprocess.run(["exiftool", "-ver"], capture_output=True, text=True, check=True).stdout.strip()
+    assert about["exiftool"] == exiftool
+    ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True, check=True).stdout
+    assert ffmpeg.startswith(f"ffmpeg version {about['ffmpeg']} ")
+    assert about["libvips"].startswith("8.")
+    assert about["libvips"].count(".") == 2

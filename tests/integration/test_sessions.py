@@ -35,6 +35,16 @@ async def test_device_details_come_from_the_user_agent(client: httpx.AsyncClient
     assert mine[0]["appVersion"] == "1.140.0"
     assert mine[0]["deviceType"] == "Pixel 8"
     assert mine[0]["deviceOS"] == "Android"
+    browser = await client.post(
+        "/auth/login",
+        json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"},
+    )
+    bearer = {"Authorization": f"Bearer {browser.json()['accessToken']}"}
+    listed = await client.get("/sessions", headers=bearer)
+    current = next(s for s in listed.json() if s["current"])
+    assert current["appVersion"] is None  # not the app: no version, rather than an empty one
+    assert "expiresAt" not in current  # a session that never expires has no expiry, not a null one
 
 
 async def test_child_session_needs_a_session_and_can_expire(client: httpx.AsyncClient) -> None:

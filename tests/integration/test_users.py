@@ -8,19 +8,19 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from albumen.models import UserMetadata
 from albumen.system.repository import SystemMetadataRepository
 from tests.conftest import ASSETS_DIR
+from tests.support.licenses import LicenseServer
 from tests.support.users import ADMIN_EMAIL, LoggedIn, create_api_key, create_user, login, sign_up_admin
 
 JPEG = ASSETS_DIR / "formats" / "jpg" / "el_torcal_rocks.jpg"
 PNG = ASSETS_DIR / "formats" / "png" / "density_plot.png"
-LICENSE = {
-    "licenseKey": "IMCL-FF69-TUK1-RWZU-V9Q8-QGQS-S5GC-X4R2-UFK4",
-    "activationKey": "an-activation-key",
-}
+LICENSE_KEY = "IMCL-7KQ2-M4ZP-X8RT-C3VW-N6HB-J9DL-5FGA-QE2S"
+LICENSE = {"licenseKey": LICENSE_KEY, "activationKey": "not-a-signature"}
 PUBLIC_FIELDS = {"id", "email", "name", "avatarColor", "profileImagePath", "profileChangedAt"}
 DEFAULT_PREFERENCES = {
     "albums": {"defaultAssetOrder": "desc"},
@@ -250,14 +250,15 @@ async def test_preferences_validation(client: httpx.AsyncClient, body: dict[str,
 # -- license and onboarding --------------------------------------------------------------------------
 
 
-async def test_license_lifecycle(client: httpx.AsyncClient) -> None:
+async def test_license_lifecycle(client: httpx.AsyncClient, license_server: LicenseServer) -> None:
     admin = await sign_up_admin(client)
     missing = await client.get("/users/me/license", headers=admin.headers)
     assert missing.status_code == 404
-    saved = await client.put("/users/me/license", headers=admin.headers, json=LICENSE)
+    signed = {"licenseKey": LICENSE_KEY, "activationKey": license_server.sign(LICENSE_KEY)}
+    saved = await client.put("/users/me/license", headers=admin.headers, json=signed)
     assert saved.status_code == 200
     body = saved.json()
-    assert {key: body[key] for key in LICENSE} == LICENSE
+    assert {key: body[key] for key in signed} == signed
     assert set(body) == {"licenseKey", "activationKey", "activatedAt"}
     read = await client.get("/users/me/license", headers=admin.headers)
     assert read.status_code == 200
@@ -287,13 +288,32 @@ async def test_license_key_must_be_well_formed(client: httpx.AsyncClient, body: 
     assert (await client.get("/users/me/license", headers=admin.headers)).status_code == 404
 
 
-async def test_empty_activation_key_is_refused(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("activation", [" ", "not-a-signature", "wrong-key", "other-license"])
+async def test_an_activation_key_that_is_not_the_license_servers_signature_is_refused(
+    client: httpx.AsyncClient, license_server: LicenseServer, activation: str
+) -> None:
     admin = await sign_up_admin(client)
+    impostor = LicenseServer(*(rsa.generate_private_key(public_exponent=65537, key_size=2048),) * 2)
+    activation_key = {
+        "wrong-key": impostor.sign(LICENSE_KEY),
+        "other-license": license_server.sign(LICENSE_KEY.replace("7KQ2", "7KQ3")),
+    }.get(activation, activation)
     response = await client.put(
-        "/users/me/license", headers=admin.headers, json={**LICENSE, "activationKey": " "}
+        "/users/me/license", headers=admin.headers, json={**LICENSE, "activationKey": activation_key}
     )
     assert response.status_code == 400
     assert response.json() == {"message": "Invalid license key"}
+    assert (await client.get("/users/me/license", headers=admin.headers)).status_code == 404
+
+
+async def test_a_user_may_hold_a_server_license(
+    client: httpx.AsyncClient, license_server: LicenseServer
+) -> None:
+    admin = await sign_up_admin(client)
+    key = "IMSV-7KQ2-M4ZP-X8RT-C3VW-N6HB-J9DL-5FGA-QE2S"
+    license = {"licenseKey": key, "activationKey": license_server.sign(key)}
+    saved = await client.put("/users/me/license", headers=admin.headers, json=license)
+    assert saved.status_code == 200
 
 
 async def test_onboarding_lifecycle_and_login_flag(client: httpx.AsyncClient) -> None:

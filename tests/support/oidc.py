@@ -45,6 +45,7 @@ def oauth_settings(provider: Provider, **overrides: Any) -> dict[str, Any]:
         "clientSecret": CLIENT_SECRET,
         "autoRegister": True,
         "signingAlgorithm": "RS256",
+        "allowInsecureRequests": True,  # the provider serves plain HTTP on loopback
         **overrides,
     }
 

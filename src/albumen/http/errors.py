@@ -1,16 +1,20 @@
-"""Immich's error shape: `{message}` (+ `errors` for validation), never a trace, always a correlation id."""
+"""Immich's error shape: `{message}` (+ zod-style `errors`), never a trace, always a correlation id."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from albumen.kit import zod
 from albumen.kit.errors import AppError, TooManyRequests
 
 log = logging.getLogger("albumen.http")
@@ -20,13 +24,26 @@ def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"message": message, **extra}, status_code=status)
 
 
-def _issue(error: dict[str, Any]) -> dict[str, Any]:
-    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
-    return {
-        "code": error.get("type", "invalid"),
-        "path": location,
-        "message": f"{'.'.join(str(p) for p in location) or 'request'}: {error.get('msg', 'invalid')}",
-    }
+def _annotation_resolver(request: Request) -> zod.AnnotationAt:
+    """Finds the declared type of a request field through the matched route's parameters."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return lambda _path: None
+    by_source: dict[str, dict[str, Any]] = {}
+    for param in get_flat_params(route.dependant):
+        source = getattr(getattr(param.field_info, "in_", None), "value", "query")
+        by_source.setdefault(source, {})[param.alias] = param.field_info.annotation
+    body = route.body_field.field_info.annotation if route.body_field is not None else None
+
+    def resolve(location: Sequence[int | str]) -> Any:
+        source, path = (location[0], location[1:]) if location else ("body", ())
+        if source == "body":
+            return zod.annotation_at(body, path) if body is not None else None
+        if source in by_source and path:
+            return zod.annotation_at(by_source[str(source)].get(str(path[0])), path[1:])
+        return None
+
+    return resolve
 
 
 async def _app_error(_: Request, error: Exception) -> JSONResponse:
@@ -37,9 +54,10 @@ async def _app_error(_: Request, error: Exception) -> JSONResponse:
     return response
 
 
-async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    return error_response(400, "Validation failed", errors=[_issue(e) for e in error.errors()])
+    issues = zod.issues(error.errors(), _annotation_resolver(request))
+    return error_response(400, "Validation failed", errors=issues)
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

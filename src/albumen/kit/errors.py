@@ -34,6 +34,12 @@ class Conflict(AppError):
     status_code = 409
 
 
+class ServerFault(AppError):
+    """Not the request's fault: the server's configuration or a service it depends on is broken."""
+
+    status_code = 500
+
+
 class TooManyRequests(AppError):
     status_code = 429
 

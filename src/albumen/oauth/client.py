@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 from joserfc.jwt import JWTClaimsRegistry
 
 from albumen.kit.errors import BadRequest
@@ -35,6 +37,29 @@ TENANT_PLACEHOLDER = "{tenantid}"
 
 class OAuthError(Exception):
     """The provider refused or answered something unusable; the message is for the log."""
+
+
+class DiscoveryError(OAuthError):
+    """The provider's metadata could not be read: the configuration or the provider is broken, not the
+    request, so callers answer this as a server fault (Immich does too)."""
+
+
+class UnsupportedAlgorithm(OAuthError):
+    """The configured signing algorithm is none this server can verify: a configuration fault."""
+
+
+# What `signingAlgorithm` / `profileSigningAlgorithm` may name ("none" would accept unsigned tokens).
+JWS_ALGORITHMS = frozenset(JWSRegistry.algorithms) - {"none"}
+WELL_KNOWN = "/.well-known/"
+OPENID_CONFIGURATION = "/.well-known/openid-configuration"
+
+
+def discovery_url(issuer_url: str) -> str:
+    """An issuer URL is either the issuer itself (its metadata document then lives under
+    /.well-known/openid-configuration) or already the full URL of a metadata document."""
+    if WELL_KNOWN in urlparse(issuer_url).path:
+        return issuer_url
+    return f"{issuer_url.rstrip('/')}{OPENID_CONFIGURATION}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,35 +113,49 @@ class OAuthClient:
     signing_algorithm: str = "RS256"
     token_auth_method: str = "client_secret_post"
     timeout_seconds: float = 30
+    profile_signing_algorithm: str = "none"
+    allow_insecure_requests: bool = False
     _cache: dict[str, tuple[float, ProviderMetadata]] = field(default_factory=dict)
 
-    def _http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self.timeout_seconds, headers={"Accept": "application/json"})
+    def _http(self, accept: str = "application/json") -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self.timeout_seconds,
+            headers={"Accept": accept},
+            event_hooks={"request": [self._refuse_insecure]},
+        )
+
+    async def _refuse_insecure(self, request: httpx.Request) -> None:
+        """Unless `allowInsecureRequests` is set, no request to the provider goes out over plain HTTP."""
+        if request.url.scheme != "https" and not self.allow_insecure_requests:
+            raise httpx.UnsupportedProtocol(
+                f"refusing {request.url.scheme}: {request.url}; set oauth.allowInsecureRequests to allow it",
+                request=request,
+            )
 
     async def metadata(self) -> ProviderMetadata:
-        issuer = self.issuer_url.rstrip("/")
-        if issuer == GITHUB_ISSUER:
+        if self.issuer_url.rstrip("/") == GITHUB_ISSUER:
             return GITHUB
-        cached = self._cache.get(issuer)
+        url = discovery_url(self.issuer_url)
+        cached = self._cache.get(url)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
             async with self._http() as http:
-                response = await http.get(f"{issuer}/.well-known/openid-configuration")
+                response = await http.get(url)
                 response.raise_for_status()
                 document = response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise OAuthError(f"discovery at {issuer} failed: {error}") from error
-        metadata = ProviderMetadata(
-            issuer=document["issuer"],
-            authorization_endpoint=document["authorization_endpoint"],
-            token_endpoint=document["token_endpoint"],
-            userinfo_endpoint=document.get("userinfo_endpoint"),
-            jwks_uri=document.get("jwks_uri"),
-            end_session_endpoint=document.get("end_session_endpoint"),
-            supports_pkce="S256" in document.get("code_challenge_methods_supported", ["S256"]),
-        )
-        self._cache[issuer] = (time.monotonic() + DISCOVERY_TTL_SECONDS, metadata)
+            metadata = ProviderMetadata(
+                issuer=document["issuer"],
+                authorization_endpoint=document["authorization_endpoint"],
+                token_endpoint=document["token_endpoint"],
+                userinfo_endpoint=document.get("userinfo_endpoint"),
+                jwks_uri=document.get("jwks_uri"),
+                end_session_endpoint=document.get("end_session_endpoint"),
+                supports_pkce="S256" in document.get("code_challenge_methods_supported", ["S256"]),
+            )
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            raise DiscoveryError(f"discovery at {url} failed: {error!r}") from error
+        self._cache[url] = (time.monotonic() + DISCOVERY_TTL_SECONDS, metadata)
         return metadata
 
     async def authorization_url(
@@ -185,7 +224,7 @@ class OAuthClient:
         claims = await self._verify_jwt(metadata, id_token)
         profile = dict(claims)
         if "email" not in profile and metadata.userinfo_endpoint:
-            profile.update(await self._get_json(metadata.userinfo_endpoint, tokens["access_token"]))
+            profile.update(await self._userinfo(metadata, tokens["access_token"]))
         if profile.get("sub") != claims["sub"]:
             raise OAuthError("userinfo subject differs from the id_token subject")
         sid = claims.get("sid")
@@ -205,29 +244,42 @@ class OAuthClient:
             raise OAuthError("logout token must not carry a nonce")
         return claims
 
+    async def _userinfo(self, metadata: ProviderMetadata, access_token: str) -> dict[str, Any]:
+        """The userinfo claims; with `profileSigningAlgorithm` set the provider answers a signed JWT."""
+        assert metadata.userinfo_endpoint is not None
+        if self.profile_signing_algorithm == "none":
+            claims: dict[str, Any] = await self._get_json(metadata.userinfo_endpoint, access_token)
+            return claims
+        signed = await self._get_text(metadata.userinfo_endpoint, access_token, accept="application/jwt")
+        return await self._verify_jwt(
+            metadata, signed.strip(), algorithm=self.profile_signing_algorithm, subject_required=False
+        )
+
+    async def _keys(self, metadata: ProviderMetadata, algorithm: str) -> Any:
+        if algorithm.startswith("HS"):
+            secret = base64.urlsafe_b64encode(self.client_secret.encode()).decode()
+            return KeySet.import_key_set({"keys": [{"kty": "oct", "k": secret}]})
+        if not metadata.jwks_uri:
+            raise OAuthError("provider publishes no jwks_uri")
+        async with self._http() as http:
+            response = await http.get(metadata.jwks_uri)
+            response.raise_for_status()
+            return KeySet.import_key_set(response.json())
+
     async def _verify_jwt(
-        self, metadata: ProviderMetadata, id_token: str, *, subject_required: bool = True
+        self,
+        metadata: ProviderMetadata,
+        id_token: str,
+        *,
+        algorithm: str | None = None,
+        subject_required: bool = True,
     ) -> dict[str, Any]:
+        algorithm = algorithm or self.signing_algorithm
+        if algorithm not in JWS_ALGORITHMS:
+            raise UnsupportedAlgorithm(f"cannot verify tokens signed with {algorithm!r}")
         try:
-            if self.signing_algorithm.startswith("HS"):
-                keys: Any = KeySet.import_key_set(
-                    {
-                        "keys": [
-                            {
-                                "kty": "oct",
-                                "k": base64.urlsafe_b64encode(self.client_secret.encode()).decode(),
-                            }
-                        ]
-                    }
-                )
-            else:
-                if not metadata.jwks_uri:
-                    raise OAuthError("provider publishes no jwks_uri")
-                async with self._http() as http:
-                    response = await http.get(metadata.jwks_uri)
-                    response.raise_for_status()
-                    keys = KeySet.import_key_set(response.json())
-            token = jwt.decode(id_token, keys, algorithms=[self.signing_algorithm])
+            keys = await self._keys(metadata, algorithm)
+            token = jwt.decode(id_token, keys, algorithms=[algorithm])
             issuer = metadata.issuer.replace(TENANT_PLACEHOLDER, str(token.claims.get("tid", "")))
             registry = JWTClaimsRegistry(
                 iss={"essential": True, "value": issuer},
@@ -255,14 +307,21 @@ class OAuthClient:
             claims["email"] = primary[0]["email"] if primary else None
         return Profile(sub=claims["sub"], claims=claims, sid=None, id_token=None)
 
-    async def _get_json(self, url: str, access_token: str) -> Any:
+    async def _get_text(self, url: str, access_token: str, accept: str = "application/json") -> str:
         try:
-            async with self._http() as http:
+            async with self._http(accept) as http:
                 response = await http.get(url, headers={"Authorization": f"Bearer {access_token}"})
                 response.raise_for_status()
-                return response.json()
-        except (httpx.HTTPError, ValueError) as error:
+                return response.text
+        except httpx.HTTPError as error:
             raise OAuthError(f"profile request to {url} failed: {error}") from error
+
+    async def _get_json(self, url: str, access_token: str) -> Any:
+        text = await self._get_text(url, access_token)
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise OAuthError(f"profile request to {url} answered no JSON: {error}") from error
 
 
 def client_for(oauth: dict[str, Any]) -> OAuthClient:
@@ -270,6 +329,7 @@ def client_for(oauth: dict[str, Any]) -> OAuthClient:
     key = (
         oauth["issuerUrl"], oauth["clientId"], oauth["clientSecret"], oauth["scope"],
         oauth["signingAlgorithm"], oauth["tokenEndpointAuthMethod"], oauth["timeout"],
+        oauth["profileSigningAlgorithm"], oauth["allowInsecureRequests"],
     )  # fmt: skip
     if key not in _clients:
         _clients[key] = OAuthClient(
@@ -280,5 +340,7 @@ def client_for(oauth: dict[str, Any]) -> OAuthClient:
             signing_algorithm=oauth["signingAlgorithm"],
             token_auth_method=oauth["tokenEndpointAuthMethod"],
             timeout_seconds=oauth["timeout"] / 1000,
+            profile_signing_algorithm=oauth["profileSigningAlgorithm"],
+            allow_insecure_requests=oauth["allowInsecureRequests"],
         )
     return _clients[key]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 
 from albumen.authn.schemas import AuthType
 from albumen.http.cookies import OAUTH_STATE_COOKIE, OAUTH_VERIFIER_COOKIE, set_auth_cookies, set_cookie
 from albumen.http.deps import Auth, AuthServiceDep, ContainerDep, DbDep, login_details
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit import zod
+from albumen.kit.errors import BadRequest
 from albumen.oauth.service import OAuthService, mobile_redirect
 
 router = ImmichRouter()
@@ -73,6 +76,38 @@ async def redirect_oauth_to_mobile(request: Request) -> RedirectResponse:
     return RedirectResponse(mobile_redirect(request.url.query), status_code=307)
 
 
-@router.operation("logoutOAuth")
-async def logout_oauth(logout_token: Annotated[str, Form()], service: Service) -> None:
-    await service.backchannel_logout(logout_token)
+async def backchannel_logout_body(request: Request) -> dto.OAuthBackchannelLogoutDto:
+    """The spec (and OpenID Back-Channel Logout) post a form; some providers and Immich's own tests
+    send JSON. Both are read, and validated into the same DTO."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    fields: Any
+    try:
+        fields = await request.json() if content_type == "application/json" else dict(await request.form())
+    except ValueError:
+        raise BadRequest("Request body is not valid JSON") from None
+    try:
+        return dto.OAuthBackchannelLogoutDto.model_validate(fields)
+    except ValidationError as error:
+        issues = zod.model_issues(dto.OAuthBackchannelLogoutDto, error)
+        raise BadRequest("Validation failed", errors=issues) from None
+
+
+_BACKCHANNEL_BODY = {"$ref": "#/components/schemas/OAuthBackchannelLogoutDto"}
+
+
+@router.operation(
+    "logoutOAuth",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _BACKCHANNEL_BODY},
+                "application/json": {"schema": _BACKCHANNEL_BODY},
+            },
+        }
+    },
+)
+async def logout_oauth(
+    body: Annotated[dto.OAuthBackchannelLogoutDto, Depends(backchannel_logout_body)], service: Service
+) -> None:
+    await service.backchannel_logout(body.logout_token)

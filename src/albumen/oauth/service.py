@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import uuid
@@ -13,9 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from albumen.authn.schemas import AuthContext, LoginDetails
 from albumen.authn.service import AuthService
 from albumen.immich import dto
-from albumen.kit.errors import BadRequest
+from albumen.kit.errors import BadRequest, ServerFault
 from albumen.models import User
-from albumen.oauth.client import OAuthError, Profile, client_for, pkce_pair
+from albumen.oauth.client import (
+    DiscoveryError,
+    OAuthClient,
+    OAuthError,
+    Profile,
+    UnsupportedAlgorithm,
+    client_for,
+    pkce_pair,
+)
 from albumen.sessions.repository import SessionRepository
 from albumen.storage.names import sanitize_storage_label
 from albumen.system.config import load_config
@@ -26,6 +35,7 @@ from albumen.users.schemas import user_admin_dto
 MOBILE_REDIRECT = "app.immich:///oauth-callback"
 _MOBILE_CALLBACK = re.compile(r"app\.immich:/+oauth-callback")
 GIB = 1024**3
+log = logging.getLogger("albumen.oauth")
 
 
 def mobile_redirect(query: str) -> str:
@@ -54,6 +64,18 @@ class OAuthService:
         return oauth
 
     @staticmethod
+    async def _client(oauth: dict[str, Any]) -> OAuthClient:
+        """The provider's client, its metadata discovered: a provider that cannot be discovered is a
+        broken configuration (or provider), which no request can fix, so it is a server fault."""
+        client = client_for(oauth)
+        try:
+            await client.metadata()
+        except DiscoveryError as error:
+            log.error("OAuth discovery failed: %s", error)
+            raise ServerFault("Error in OAuth discovery") from None
+        return client
+
+    @staticmethod
     def _redirect_uri(oauth: dict[str, Any], url: str) -> str:
         if oauth["mobileOverrideEnabled"] and oauth["mobileRedirectUri"]:
             return _MOBILE_CALLBACK.sub(lambda _: oauth["mobileRedirectUri"], url)
@@ -67,7 +89,7 @@ class OAuthService:
         if not challenge:
             verifier, challenge = pkce_pair()
         try:
-            url = await client_for(oauth).authorization_url(
+            url = await (await self._client(oauth)).authorization_url(
                 self._redirect_uri(oauth, body.redirectUri), state, challenge, oauth.get("prompt", "")
             )
         except OAuthError as error:
@@ -82,8 +104,13 @@ class OAuthService:
         if not verifier:
             raise BadRequest("OAuth code verifier is missing")
         try:
-            return await client_for(oauth).exchange(self._redirect_uri(oauth, body.url), state, verifier)
-        except OAuthError:
+            client = await self._client(oauth)
+            return await client.exchange(self._redirect_uri(oauth, body.url), state, verifier)
+        except UnsupportedAlgorithm as error:
+            log.error("OAuth login impossible with this configuration: %s", error)
+            raise ServerFault("Failed to finish oauth") from None
+        except OAuthError as error:
+            log.warning("OAuth login failed: %s", error)
             raise BadRequest("OAuth authentication failed") from None
 
     async def callback(
@@ -118,9 +145,10 @@ class OAuthService:
                 user = await self.users.update(user.id, is_admin=role == "admin")
             return user
         if not oauth["autoRegister"]:
-            raise BadRequest(
-                f"User does not exist and auto registering is disabled. ({email or profile.sub})"
-            )
+            # who was refused is for the admin's log, not for whoever tried
+            log.warning("OAuth user %s (%s) does not exist and auto registering is disabled",
+                        profile.sub, email or "no email")  # fmt: skip
+            raise BadRequest("OAuth authentication failed")
         if not email:
             raise BadRequest("OAuth profile does not have an email address")
         if not await self.users.has_admin():
@@ -172,7 +200,7 @@ class OAuthService:
         """Ends the sessions the provider names: by its session id, by the user's subject, or both."""
         oauth = await self._oauth_config()
         try:
-            claims = await client_for(oauth).verify_logout_token(logout_token)
+            claims = await (await self._client(oauth)).verify_logout_token(logout_token)
         except OAuthError:
             raise BadRequest("Error backchannel logout: token validation failed") from None
         sid, sub = claims.get("sid"), claims.get("sub")

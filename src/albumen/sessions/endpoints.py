@@ -22,7 +22,7 @@ def session_service(db: DbDep) -> SessionService:
 Service = Annotated[SessionService, Depends(session_service)]
 
 
-@router.operation("getSessions")
+@router.operation("getSessions", response_model_exclude_unset=True)
 async def get_sessions(auth: Auth, service: Service) -> list[dto.SessionResponseDto]:
     return await service.list(auth)
 

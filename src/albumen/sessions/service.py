@@ -18,16 +18,19 @@ from albumen.sessions.repository import SessionRepository
 
 
 def session_dto(session: Session, current_id: uuid.UUID | None = None) -> dto.SessionResponseDto:
+    """`expiresAt` is optional in the spec and Immich leaves it out for a session that never expires;
+    routes returning this serialize with `response_model_exclude_unset` so it stays absent."""
+    expiry = {"expiresAt": session.expires_at.isoformat()} if session.expires_at else {}
     return dto.SessionResponseDto(
         id=session.id,
         createdAt=session.created_at.isoformat(),
         updatedAt=session.updated_at.isoformat(),
-        expiresAt=session.expires_at.isoformat() if session.expires_at else None,
         current=session.id == current_id,
         deviceOS=session.device_os,
         deviceType=session.device_type,
-        appVersion=session.app_version or "",
+        appVersion=session.app_version or None,
         isPendingSyncReset=session.is_pending_sync_reset,
+        **expiry,
     )
 
 

@@ -63,7 +63,7 @@ async def get_supported_media_types() -> dto.ServerMediaTypesResponseDto:
     return SystemService.media_types()
 
 
-@router.operation("getAboutInfo")
+@router.operation("getAboutInfo", response_model_exclude_none=True)
 async def get_about_info(service: Service) -> dto.ServerAboutResponseDto:
     return await service.about()
 

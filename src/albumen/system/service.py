@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from albumen.immich import dto
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
+from albumen.media.versions import tool_versions
 from albumen.storage.base import StorageBackend
 from albumen.storage.factory import redact
 from albumen.storage.local import LocalStorage
 from albumen.storage.template import TemplateError, storage_template_options, validate_template
 from albumen.system.config import SYSTEM_CONFIG_KEY, defaults, diff, load_config
+from albumen.system.licenses import LicenseKind, check_license
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
 
@@ -31,6 +34,28 @@ LICENSE_KEY = "license"
 REVERSE_GEOCODING_KEY = "reverse-geocoding-state"
 VERSION_CHECK_KEY = "version-check-state"
 REPOSITORY_URL = "https://github.com/albumen-photos/albumen"
+
+
+# GET /server/about field <- environment variable, as in Immich's container images.
+BUILD_METADATA_ENV = {
+    "build": "IMMICH_BUILD",
+    "buildUrl": "IMMICH_BUILD_URL",
+    "buildImage": "IMMICH_BUILD_IMAGE",
+    "buildImageUrl": "IMMICH_BUILD_IMAGE_URL",
+    "repository": "IMMICH_REPOSITORY",
+    "repositoryUrl": "IMMICH_REPOSITORY_URL",
+    "sourceRef": "IMMICH_SOURCE_REF",
+    "sourceCommit": "IMMICH_SOURCE_COMMIT",
+    "sourceUrl": "IMMICH_SOURCE_URL",
+    "thirdPartySourceUrl": "IMMICH_THIRD_PARTY_SOURCE_URL",
+    "thirdPartyBugFeatureUrl": "IMMICH_THIRD_PARTY_BUG_FEATURE_URL",
+    "thirdPartyDocumentationUrl": "IMMICH_THIRD_PARTY_DOCUMENTATION_URL",
+    "thirdPartySupportUrl": "IMMICH_THIRD_PARTY_SUPPORT_URL",
+}
+
+
+def build_metadata(environ: Mapping[str, str]) -> dict[str, str]:
+    return {field: environ[name] for field, name in BUILD_METADATA_ENV.items() if environ.get(name)}
 
 
 def human_size(size: int) -> str:
@@ -117,13 +142,23 @@ class SystemService:
     # -- authenticated server info ------------------------------------------------------------------
 
     async def about(self) -> dto.ServerAboutResponseDto:
+        """Build metadata comes from the environment (the names Immich's images set); what was not set
+        is left out. Node.js and ImageMagick are absent: this server runs neither."""
+        tools = await asyncio.to_thread(tool_versions)
+        build = {
+            "repository": "albumen-photos/albumen",
+            "repositoryUrl": REPOSITORY_URL,
+            "sourceUrl": REPOSITORY_URL,
+            **build_metadata(os.environ),
+        }
         return dto.ServerAboutResponseDto(
             version=f"v{IMMICH_VERSION}",
             versionUrl=f"{REPOSITORY_URL}/releases",
             licensed=await self.metadata.get(LICENSE_KEY) is not None,
-            repository="albumen-photos/albumen",
-            repositoryUrl=REPOSITORY_URL,
-            sourceUrl=REPOSITORY_URL,
+            exiftool=tools.exiftool,
+            ffmpeg=tools.ffmpeg,
+            libvips=tools.libvips,
+            **build,
         )
 
     def storage(self) -> dto.ServerStorageResponseDto:
@@ -204,8 +239,7 @@ class SystemService:
         return dto.LicenseResponseDto.model_validate(stored)
 
     async def set_license(self, body: dto.LicenseKeyDto) -> dto.LicenseResponseDto:
-        if not body.licenseKey.startswith("IMSV-"):
-            raise BadRequest("Invalid license key")
+        check_license(body.licenseKey, body.activationKey, (LicenseKind.SERVER,))
         value = {
             "licenseKey": body.licenseKey,
             "activationKey": body.activationKey,

@@ -88,7 +88,7 @@ async def update_user_preferences_admin(
     return await service.update_preferences(id, body)
 
 
-@router.operation("getUserSessionsAdmin")
+@router.operation("getUserSessionsAdmin", response_model_exclude_unset=True)
 async def get_user_sessions_admin(id: UUID4, auth: Auth, service: Service) -> list[dto.SessionResponseDto]:
     return await service.sessions_of(id)
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from albumen.immich import dto
+from albumen.kit import zod
 from albumen.models import User
 
 AVATAR_COLORS = [color.value for color in dto.UserAvatarColor]
@@ -132,8 +133,4 @@ def preferences_dto(full: dict[str, Any]) -> dto.UserPreferencesResponseDto:
 def null_fields(body: BaseModel, fields: Iterable[str]) -> list[dict[str, Any]]:
     """Validation issues for fields sent as JSON null that Immich accepts only absent or with a value."""
     sent = body.model_dump(include=set(fields), exclude_unset=True)
-    return [
-        {"code": "invalid_type", "path": [name], "message": f"{name}: Invalid input: received null"}
-        for name in fields
-        if name in sent and sent[name] is None
-    ]
+    return [zod.null_issue(type(body), name) for name in fields if name in sent and sent[name] is None]

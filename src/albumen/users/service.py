@@ -19,6 +19,7 @@ from albumen.kit.time import utcnow
 from albumen.models import User
 from albumen.storage.base import StorageBackend
 from albumen.system.config import load_config
+from albumen.system.licenses import LicenseKind, check_license
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.files import SNIFF_BYTES, ChunkSource, ProfileImageStore, accepted_name, sniff
 from albumen.users.repository import UserRepository
@@ -192,10 +193,8 @@ class UserService(PerUserQueries):
         return dto.LicenseResponseDto(dto.UserLicense.model_validate(stored))
 
     async def set_license(self, auth: AuthContext, body: dto.LicenseKeyDto) -> dto.LicenseResponseDto:
-        """Immich checks the activation key's signature against its own public keys; a product key is
-        a voluntary contribution to Immich and unlocks nothing here, so any well-formed key is kept."""
-        if not body.licenseKey.startswith(("IMCL-", "IMSV-")) or not body.activationKey.strip():
-            raise BadRequest("Invalid license key")
+        """A product key unlocks nothing here, but like Immich only a genuine (signed) one is kept."""
+        check_license(body.licenseKey, body.activationKey, (LicenseKind.CLIENT, LicenseKind.SERVER))
         value = {
             "licenseKey": body.licenseKey,
             "activationKey": body.activationKey,
