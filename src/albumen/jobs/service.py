@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.immich import dto
 from albumen.jobs.queue import JobQueue
-from albumen.jobs.repository import JobRepository
 from albumen.jobs.schemas import (
     MANUAL_JOBS,
     QUEUE_START_JOBS,
@@ -41,7 +40,7 @@ class QueueService:
     def __init__(self, db: AsyncSession, jobs: JobQueue) -> None:
         self.db = db
         self.jobs = jobs
-        self.repository = JobRepository(db)
+        self.repository = jobs.repository(db)
 
     async def all(self) -> list[dto.QueueResponseDto]:
         counts = await self.repository.counts()
