@@ -4,11 +4,11 @@
 every process shares anyway (the embedded default). Everything else (JobQueue, the admin endpoints)
 talks to a `JobBackend` and its `BrokerQueue`s and never asks which one it has.
 
-What Albumen adds on top of saq lives in `BrokerQueue` where both brokers share it (kept failures, the
-sweep's abort wait, tracking the slots that wait for a job, a clean release) and in each broker's
-subclass where saq's internals differ (the pause check before a claim, the full de-duplication).
-Every saq method a subclass overrides is listed in `SAQ_OVERRIDES`, which a unit test holds against the
-pinned saq (an upgrade that changes one fails there, not in production).
+What Albumen adds on top of saq lives in `BrokerQueue` where both brokers share it (kept failures,
+tracking the slots that wait for a job, a clean release) and in each broker's subclass where saq's
+internals differ (the pause check before a claim, the sweep, the full de-duplication).
+Every saq method a subclass overrides, and the internals they touch, are held against the pinned saq by
+tests/unit/test_saq_pin.py (an upgrade that changes one fails there, not in production).
 """
 
 from __future__ import annotations
