@@ -342,7 +342,7 @@ async def test_priority_and_delay(
         await eventually(lambda: len(handlers.done) == 3)
         assert handlers.done == ["urgent", "default", "low"]
 
-    await jobs.enqueue(J.SendMail, {"id": "later"}, delay=2)
+    await jobs.enqueue(J.SendMail, {"id": "later"}, delay=4)
     assert (await statistics(client, admin, Q.notifications))["delayed"] == 1
     await asyncio.sleep(1)
     assert "later" not in handlers.done

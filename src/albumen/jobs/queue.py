@@ -5,7 +5,8 @@ One `JobQueue` per process. Handlers are registered before `start`; `enqueue` pu
 behind this class: nothing else in Albumen imports saq.
 
 What saq does not do, and is added here:
-- pause: a per-queue flag in `system_metadata`, checked before each claim (any process may set it);
+- pause: a per-queue flag (in `system_metadata`, or in Redis with that broker), checked before each claim
+  (any process may set it);
 - de-duplication that also works right after a job finished (saq only refuses a key still queued/active);
 - failed jobs kept until cleared (the dead-letter list; saq expires every finished job after its ttl);
 - a heartbeat while a handler runs, so the sweeper queues the jobs of a killed worker again;
