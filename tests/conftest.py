@@ -16,6 +16,7 @@ from albumen.main import create_app
 from tests.support.databases import create_template, fresh_database
 from tests.support.licenses import license_server  # noqa: F401  (a fixture for every module)
 from tests.support.postgres import start_tcp_postgres
+from tests.support.redis import flush, start_redis
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "test-assets"
 
@@ -28,6 +29,22 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, stop = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's redis-server, emptied for this test."""
+    flush(redis_server)
+    return redis_server
 
 
 @pytest.fixture

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     db_pool_size: int = Field(10, ge=1)
     shutdown_grace_seconds: float = Field(10.0, ge=0)
+    job_workers: bool = Field(
+        True, description="run job workers inside `albumen serve` (false: only `albumen worker`s run jobs)"
+    )
     job_heartbeat_seconds: int = Field(
         60, ge=1, description="a running job not heard from this long (its worker died) is queued again"
     )

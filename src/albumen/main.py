@@ -15,6 +15,7 @@ from albumen.events.socket import SocketGateway
 from albumen.http.errors import install_error_handlers
 from albumen.http.middleware import RequestContextMiddleware
 from albumen.immich.spec import IMMICH_VERSION
+from albumen.jobs.schemas import QueueName
 from albumen.jobs.tasks import jobs_running
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import Runtime, prepare
@@ -49,7 +50,7 @@ def _routers() -> list[object]:
 
 def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
     """`prepared`: database and storage the caller already brought up (serve does, to fail cleanly)."""
-    gateway = SocketGateway()  # one process; Redis fan-out: events.socket.client_manager
+    gateway = SocketGateway(settings.redis_url)  # with Redis, events of any process reach its clients
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,9 +62,13 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
             settings.media_dir.mkdir(parents=True, exist_ok=True)
             container = app.state.container = Container.build(settings, database, ready.storage)
             log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})
+            if not settings.job_workers:
+                log.info(
+                    "job workers are off here (ALBUMEN_JOB_WORKERS=false): `albumen worker`s run the jobs"
+                )
             async with (
                 housekeeping(container, settings.housekeeping_interval_seconds),
-                jobs_running(container),
+                jobs_running(container, QueueName if settings.job_workers else ()),
                 gateway.serving(container),
             ):
                 yield

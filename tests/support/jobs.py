@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from albumen.jobs.repository import JobRepository
-
 if TYPE_CHECKING:
     from tests.support.server import RunningServer
     from tests.support.users import LoggedIn
@@ -22,7 +20,7 @@ async def settle(app: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         async with database.unit_of_work() as db:
-            counts = await JobRepository(db).counts()
+            counts = await app.state.container.jobs.repository(db).counts()
         busy = {q.value: c for q, c in counts.items() if c.active or c.waiting or c.delayed}
         if not busy:
             return

@@ -50,6 +50,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="listen address [ALBUMEN_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="listen port [ALBUMEN_PORT]")] = None,
     data_dir: DataDirOption = None,
+    workers: Annotated[
+        bool | None,
+        typer.Option(
+            "--workers/--no-workers", help="run job workers in this process too [ALBUMEN_JOB_WORKERS]"
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP server (with its embedded database unless ALBUMEN_DATABASE_URL is set)."""
     from albumen.kit.memory import limit_malloc_arenas
@@ -57,7 +63,7 @@ def serve(
     from albumen.main import create_app
     from albumen.telemetry.logging import configure_logging
 
-    settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir)
+    settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir, job_workers=workers)
     configure_logging(settings.log_level, settings.log_format)
     limit_malloc_arenas()
     try:
@@ -107,7 +113,8 @@ def worker(
     ] = "all",
     data_dir: DataDirOption = None,
 ) -> None:
-    """Run background job workers for some queues, next to `albumen serve` (which runs them all too)."""
+    """Run background job workers for some queues, next to `albumen serve` (which runs them all too,
+    unless started with --no-workers). Its jobs' client events reach the apps only through Redis."""
     from albumen.jobs.schemas import QueueName
     from albumen.jobs.tasks import run_worker
     from albumen.kit.startup import StartupError

@@ -85,21 +85,30 @@ def _text(value: Any) -> str | None:
 def client_manager(redis_url: str | None) -> Any:
     """Where events cross process boundaries.
 
-    REDIS FAN-OUT (untested here: needs a Redis server and the `redis` package). With
-    ALBUMEN_REDIS_URL set, every `emit` of any process's Socket.IO server goes through Redis pub/sub
-    and each server delivers it to its own connections, so a worker on another host reaches a browser
-    connected to any server. A process without a Socket.IO server (`albumen worker`) subscribes
-    `socketio.AsyncRedisManager(url, write_only=True).emit` to its container's EventBus instead.
-    Without Redis, python-socketio's in-memory manager: one process, which is the embedded default
-    where jobs run inside the server.
-
-    Not wired yet: serve's lifespan builds `SocketGateway()` without a URL. Wiring it is passing
-    ALBUMEN_REDIS_URL here once `redis` (redis-py) is a dependency; AsyncRedisManager refuses to
-    start without it.
+    With ALBUMEN_REDIS_URL set, every `emit` of any process's Socket.IO server goes through Redis
+    pub/sub and each server delivers it to its own connections, so a job that ends in an `albumen
+    worker` on another host reaches a browser connected to any `albumen serve` (the worker publishes
+    through `RedisEventPublisher`). Without Redis, python-socketio's in-memory manager: one process,
+    the embedded default where jobs run inside the server.
     """
     if not redis_url:
         return None
     return socketio.AsyncRedisManager(redis_url)
+
+
+class RedisEventPublisher:
+    """The EventBus subscriber of a process without a Socket.IO server (`albumen worker`): it hands
+    each client event to Redis, where every `albumen serve` delivers it to its own connections."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.manager = socketio.AsyncRedisManager(redis_url, write_only=True)
+
+    async def deliver(self, event: ClientEvent) -> None:
+        await self.manager.emit(event.name, event.args, namespace="/", room=event.room)
+
+    async def close(self) -> None:
+        if self.manager.redis is not None:
+            await self.manager.redis.aclose()
 
 
 class SocketGateway:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from albumen.http.deps import DbDep
+from albumen.http.deps import ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.jobs.service import QueueService
@@ -14,8 +14,8 @@ from albumen.jobs.service import QueueService
 router = ImmichRouter()
 
 
-def queue_service(db: DbDep) -> QueueService:
-    return QueueService(db)
+def queue_service(db: DbDep, container: ContainerDep) -> QueueService:
+    return QueueService(db, container.jobs)
 
 
 Service = Annotated[QueueService, Depends(queue_service)]

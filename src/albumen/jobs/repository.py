@@ -61,6 +61,10 @@ def paused_key(queue: QueueName) -> str:
 
 
 class JobRepository:
+    """Pause flags, and the admin reads and writes on jobs in saq's PostgreSQL table (the Redis
+    back-end's subclass, jobs/redis_backend.py, does the latter on Redis). Get one from
+    `JobQueue.repository(db)`, which picks the subclass of the configured back-end."""
+
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
@@ -147,7 +151,7 @@ class JobRepository:
             .limit(LIST_LIMIT)
         )
         return [
-            _job_info(queue, key, raw, row_status, row_scheduled, now, paused)
+            job_info(queue, key, json.loads(raw), job_state(row_status, row_scheduled, now, paused))
             for key, raw, row_status, row_scheduled in rows
         ]
 
@@ -171,20 +175,21 @@ class JobRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _job_info(
-    queue: QueueName, key: str, raw: bytes, status: str, scheduled: int, now: float, paused: bool
-) -> JobInfo:
-    job: dict[str, Any] = json.loads(raw)
+def job_state(status: str, scheduled: int, now: float, paused: bool) -> JobState:
+    """Where a job of saq's `status`, due at `scheduled` (epoch seconds), shows in Immich's states."""
     if status in _ACTIVE:
-        state = JobState.active
-    elif status == "complete":
-        state = JobState.completed
-    elif status in _FAILED:
-        state = JobState.failed
-    elif scheduled > now:
-        state = JobState.delayed
-    else:
-        state = JobState.paused if paused else JobState.waiting
+        return JobState.active
+    if status == "complete":
+        return JobState.completed
+    if status in _FAILED:
+        return JobState.failed
+    if scheduled > now:
+        return JobState.delayed
+    return JobState.paused if paused else JobState.waiting
+
+
+def job_info(queue: QueueName, key: str, job: dict[str, Any], state: JobState) -> JobInfo:
+    """A job as saq stores it (its JSON, parsed) in the shape the admin endpoints read."""
     return JobInfo(
         id=key,
         name=str(job.get("function", "")),

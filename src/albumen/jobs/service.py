@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.immich import dto
-from albumen.jobs.repository import JobRepository
+from albumen.jobs.queue import JobQueue
 from albumen.jobs.schemas import (
     MANUAL_JOBS,
     QUEUE_START_JOBS,
@@ -38,9 +38,9 @@ def _legacy(queue: dto.QueueResponseDto) -> dto.QueueResponseLegacyDto:
 
 
 class QueueService:
-    def __init__(self, db: AsyncSession) -> None:
+    def __init__(self, db: AsyncSession, jobs: JobQueue) -> None:
         self.db = db
-        self.repository = JobRepository(db)
+        self.repository = jobs.repository(db)
 
     async def all(self) -> list[dto.QueueResponseDto]:
         counts = await self.repository.counts()

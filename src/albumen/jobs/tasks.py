@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from albumen.config import Settings
 from albumen.container import Container
+from albumen.events.socket import RedisEventPublisher
 from albumen.jobs.queue import JobQueue
 from albumen.jobs.schemas import QueueName
 from albumen.kit.db import Database, create_engine
@@ -56,8 +57,16 @@ async def run_worker(settings: Settings, queues: list[QueueName]) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    publisher = RedisEventPublisher(settings.redis_url) if settings.redis_url else None
     try:
         container = Container.build(settings, database, runtime.storage)
+        if publisher is not None:
+            container.events.subscribe(publisher.deliver)
+        else:
+            log.warning(
+                "without ALBUMEN_REDIS_URL the client events of jobs run here (on_upload_success, ...) "
+                "reach no app; set it on this worker and on every `albumen serve`"
+            )
         async with jobs_running(container, queues) as jobs:
             idle = [q.value for q in queues if q not in jobs.worker_queues]
             if idle:
@@ -68,5 +77,7 @@ async def run_worker(settings: Settings, queues: list[QueueName]) -> None:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+        if publisher is not None:
+            await publisher.close()
         await database.dispose()
         await asyncio.to_thread(runtime.stop)
