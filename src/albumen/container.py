@@ -8,6 +8,7 @@ from albumen.authn.ratelimit import LoginThrottle, SlidingWindowLimiter
 from albumen.config import Settings
 from albumen.events.bus import EventBus
 from albumen.jobs.queue import JobQueue
+from albumen.jobs.schemas import RetryPolicy
 from albumen.kit.db import Database
 from albumen.storage.base import StorageBackend
 
@@ -31,7 +32,11 @@ class Container:
             settings=settings,
             database=database,
             storage=storage,
-            jobs=JobQueue(database, settings),
+            jobs=JobQueue(
+                database,
+                settings,
+                retry=RetryPolicy(attempts=settings.job_attempts, delay=settings.job_retry_delay_seconds),
+            ),
             login_throttle=LoginThrottle(
                 per_ip=SlidingWindowLimiter(limits.login_per_ip, limits.window_seconds),
                 per_account=SlidingWindowLimiter(limits.login_per_account, limits.window_seconds),

@@ -106,6 +106,7 @@ async def run_asset_jobs(
 ) -> None:
     ids = await service.ids_for_jobs(auth, [uuid.UUID(str(item.root)) for item in body.assetIds])
     job = ASSET_JOBS[body.name.value]
+    container.jobs.require(job)  # refuse the whole request before queueing any of it
     for asset_id in ids:
         await container.jobs.enqueue(job, {"id": str(asset_id)}, key=str(asset_id))
 
