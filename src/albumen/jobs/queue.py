@@ -258,8 +258,13 @@ class JobQueue:
         self.settings = settings
         self.retry = retry or RetryPolicy()
         heartbeat = settings.job_heartbeat_seconds
+        # The sweeper frees lost jobs one at a time, each after waiting abort_wait for a live owner to let
+        # go: a short heartbeat (tests, chaos) needs a short wait too, or dozens of lost jobs take minutes.
         self.timing = timing or WorkerTiming(
-            grace=settings.shutdown_grace_seconds, heartbeat=heartbeat, sweep=max(1, min(30, heartbeat // 2))
+            grace=settings.shutdown_grace_seconds,
+            heartbeat=heartbeat,
+            sweep=max(1, min(30, heartbeat // 2)),
+            abort_wait=min(5.0, max(0.5, heartbeat / 4)),
         )
         self._handlers: dict[AnyJobName, _Registration] = {}
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
