@@ -77,8 +77,22 @@ class Settings(BaseSettings):
     job_heartbeat_seconds: int = Field(
         60, ge=1, description="a running job not heard from this long (its worker died) is queued again"
     )
+    job_attempts: int = Field(
+        3, ge=1, le=100, description="runs a job gets (one whose worker died counts) before it stays failed"
+    )
+    job_retry_delay_seconds: float = Field(
+        5.0, gt=0, description="wait before a failed job's second run; doubled for each further one"
+    )
     stale_temporary_seconds: float = Field(
         86400.0, ge=1, description="a storage temporary this old belongs to no live writer and is swept"
+    )
+    orphan_file_grace_seconds: float = Field(
+        86400.0,
+        ge=1,
+        description="a stored file no row points at is deleted by the nightly sweep at this age",
+    )
+    schedule_check_seconds: float = Field(
+        20.0, gt=0, description="how often the server looks whether a scheduled job (nightly, backup) is due"
     )
     housekeeping_interval_seconds: float = Field(
         3600.0, ge=0, description="how often trash retention and clean-up run in the server (0 = never)"

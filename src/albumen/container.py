@@ -8,6 +8,7 @@ from albumen.authn.ratelimit import LoginThrottle
 from albumen.config import Settings
 from albumen.events.bus import EventBus
 from albumen.jobs.queue import JobQueue
+from albumen.jobs.schemas import RetryPolicy
 from albumen.kit.db import Database
 from albumen.storage.base import StorageBackend
 
@@ -30,7 +31,11 @@ class Container:
             settings=settings,
             database=database,
             storage=storage,
-            jobs=JobQueue(database, settings),
+            jobs=JobQueue(
+                database,
+                settings,
+                retry=RetryPolicy(attempts=settings.job_attempts, delay=settings.job_retry_delay_seconds),
+            ),
             login_throttle=LoginThrottle.from_settings(settings),
         )
         # Events and jobs a unit of work records go to this process's bus and queue after its commit.

@@ -20,7 +20,7 @@ from albumen.jobs.tasks import jobs_running
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import Runtime, prepare
 from albumen.system.repository import SystemMetadataRepository
-from albumen.system.tasks import housekeeping
+from albumen.system.tasks import housekeeping, schedules
 
 log = logging.getLogger("albumen")
 API_PREFIX = "/api"
@@ -69,6 +69,7 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
             async with (
                 housekeeping(container, settings.housekeeping_interval_seconds),
                 jobs_running(container, QueueName if settings.job_workers else ()),
+                schedules(container, settings.schedule_check_seconds),
                 gateway.serving(container),
             ):
                 yield

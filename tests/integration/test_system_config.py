@@ -75,6 +75,17 @@ async def test_a_storage_template_that_cannot_render_is_refused(client: httpx.As
     assert (await client.put("/system-config", headers=admin.headers, json=config)).status_code == 200
 
 
+async def test_an_invalid_backup_schedule_is_refused(client: httpx.AsyncClient) -> None:
+    admin = await sign_up_admin(client)
+    config = (await client.get("/system-config", headers=admin.headers)).json()
+    config["backup"]["database"]["cronExpression"] = "every night"
+    response = await client.put("/system-config", headers=admin.headers, json=config)
+    assert response.status_code == 400
+    assert response.json()["message"] == "backup.database.cronExpression must be a valid cron expression"
+    config["backup"]["database"]["cronExpression"] = "30 4 * * 1"
+    assert (await client.put("/system-config", headers=admin.headers, json=config)).status_code == 200
+
+
 async def test_only_admins_read_or_change_it(client: httpx.AsyncClient) -> None:
     admin = await sign_up_admin(client)
     bob = await create_user(client, admin, "bob@example.com")

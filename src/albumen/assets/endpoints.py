@@ -90,9 +90,12 @@ async def delete_assets(
 
 
 @router.operation("runAssetJobs")
-async def run_asset_jobs(body: dto.AssetJobsDto, auth: Auth, service: Service) -> None:
-    ids = [uuid.UUID(str(item.root)) for item in body.assetIds]
-    await service.queue_jobs(auth, ids, ASSET_JOBS[body.name.value])
+async def run_asset_jobs(
+    body: dto.AssetJobsDto, auth: Auth, service: Service, container: ContainerDep
+) -> None:
+    job = ASSET_JOBS[body.name.value]
+    container.jobs.require(job)  # refuse the whole request before queueing any of it
+    await service.queue_jobs(auth, [uuid.UUID(str(item.root)) for item in body.assetIds], job)
 
 
 @router.operation("copyAsset")

@@ -36,9 +36,10 @@ from albumen.jobs.backend import DEFAULT_PRIORITY, BrokerQueue, JobBackend, Queu
 from albumen.jobs.repository import JobRepository
 from albumen.jobs.schemas import (
     JOB_QUEUES,
+    AnyJobName,
     Handler,
     JobData,
-    JobName,
+    JobNotSupported,
     QueueName,
     RetryPolicy,
     WorkerTiming,
@@ -81,7 +82,7 @@ class _Worker(Worker[Context]):
         await self.broker_queue.release_unclaimed()
 
 
-def _saq_function(name: JobName, handler: Handler) -> tuple[str, Function[Context]]:
+def _saq_function(name: AnyJobName, handler: Handler) -> tuple[str, Function[Context]]:
     async def run(ctx: Context, *, data: JobData) -> None:
         beat = asyncio.create_task(_keep_alive(ctx["job"]))
         try:
@@ -120,10 +121,15 @@ class JobQueue:
         self.settings = settings
         self.retry = retry or RetryPolicy()
         heartbeat = settings.job_heartbeat_seconds
+        # The sweeper frees lost jobs one at a time, each after waiting abort_wait for a live owner to let
+        # go: a short heartbeat (tests, chaos) needs a short wait too, or dozens of lost jobs take minutes.
         self.timing = timing or WorkerTiming(
-            grace=settings.shutdown_grace_seconds, heartbeat=heartbeat, sweep=max(1, min(30, heartbeat // 2))
+            grace=settings.shutdown_grace_seconds,
+            heartbeat=heartbeat,
+            sweep=max(1, min(30, heartbeat // 2)),
+            abort_wait=min(5.0, max(0.5, heartbeat / 4)),
         )
-        self._handlers: dict[JobName, _Registration] = {}
+        self._handlers: dict[AnyJobName, _Registration] = {}
         self.backend: JobBackend = open_backend(settings, database)
         self._started = False
         self._queues: dict[QueueName, BrokerQueue] = {}
@@ -132,7 +138,7 @@ class JobQueue:
     # -- handlers -------------------------------------------------------------------------------------
 
     def register(
-        self, name: JobName, queue: QueueName, handler: Handler, *, retry: RetryPolicy | None = None
+        self, name: AnyJobName, queue: QueueName, handler: Handler, *, retry: RetryPolicy | None = None
     ) -> None:
         """Says which coroutine runs `name`. Immich fixes each job's queue; a different one is refused."""
         if self._started:
@@ -143,8 +149,15 @@ class JobQueue:
             raise ValueError(f"{name} already has a handler")
         self._handlers[name] = _Registration(queue, handler, retry or self.retry)
 
-    def has_handler(self, name: JobName) -> bool:
+    def has_handler(self, name: AnyJobName) -> bool:
         return name in self._handlers
+
+    def require(self, *names: AnyJobName) -> None:
+        """Raises JobNotSupported (a 400) for the first name without a handler: call it before queueing
+        anything, so a request is refused whole rather than half done."""
+        for name in names:
+            if name not in self._handlers:
+                raise JobNotSupported(name)
 
     @property
     def worker_queues(self) -> list[QueueName]:
@@ -219,7 +232,7 @@ class JobQueue:
 
     async def enqueue(
         self,
-        name: JobName,
+        name: AnyJobName,
         data: Mapping[str, Any] | None = None,
         *,
         key: str | None = None,
@@ -227,12 +240,11 @@ class JobQueue:
         priority: int | None = None,
     ) -> str | None:
         """Queues `name` with JSON `data`; returns the job id, or None when nothing was queued: the same
-        job with the same `key` is already waiting or running, or `name` has no handler (Immich skips
-        a job nobody handles). Call it after the transaction that made the job's rows commits."""
-        registration = self._handlers.get(name)
-        if registration is None:
-            log.debug("job has no handler; skipped", extra={"job": name.value})
-            return None
+        job with the same `key` is already waiting or running. A name without a handler raises
+        JobNotSupported: nothing would ever run it. Call it after the transaction that made the job's
+        rows commits."""
+        self.require(name)
+        registration = self._handlers[name]
         queue = self._queues.get(registration.queue)
         if queue is None:
             raise RuntimeError("the job queue is not started")

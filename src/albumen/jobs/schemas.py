@@ -9,15 +9,19 @@ from enum import StrEnum
 from typing import Any
 
 from albumen.immich.dto import JobName, ManualJobName, QueueName
+from albumen.kit.errors import BadRequest
 
 __all__ = [
     "JOB_QUEUES",
     "MANUAL_JOBS",
     "QUEUE_START_JOBS",
+    "AlbumenJobName",
+    "AnyJobName",
     "Handler",
     "JobData",
     "JobInfo",
     "JobName",
+    "JobNotSupported",
     "JobState",
     "ManualJobName",
     "QueueCounts",
@@ -32,9 +36,28 @@ JobData = dict[str, Any]
 # What it needs besides (database, storage) it closes over when it is registered.
 Handler = Callable[[JobData], Awaitable[object]]
 
+
+class AlbumenJobName(StrEnum):
+    """Jobs Immich does not have, run on Immich's queues (the admin job list shows only Immich's names)."""
+
+    # Files in storage no row points at (left by a crash between writing a file and its row).
+    OrphanFileSweep = "AlbumenOrphanFileSweep"
+
+
+AnyJobName = JobName | AlbumenJobName
+
+
+class JobNotSupported(BadRequest):
+    """A job this server has no handler for: refused when asked for, never queued to be ignored."""
+
+    def __init__(self, name: AnyJobName) -> None:
+        super().__init__(f"Job '{name.value}' is not supported yet")
+        self.job = name
+
+
 Q, J = QueueName, JobName
-# Immich v3.1.0's @OnJob table: every job runs on exactly one queue.
-JOB_QUEUES: dict[JobName, QueueName] = {
+# Immich v3.1.0's @OnJob table: every job runs on exactly one queue (and Albumen's own on one of them).
+JOB_QUEUES: dict[AnyJobName, QueueName] = {
     **dict.fromkeys(
         [J.AssetGenerateThumbnailsQueueAll, J.AssetGenerateThumbnails, J.PersonGenerateThumbnail],
         Q.thumbnailGeneration,
@@ -106,6 +129,7 @@ JOB_QUEUES: dict[JobName, QueueName] = {
         Q.integrityCheck,
     ),
     J.AssetEditThumbnailGeneration: Q.editor,
+    AlbumenJobName.OrphanFileSweep: Q.backgroundTask,
 }
 
 # `PUT /jobs/{queue} {command: start}`: the job that queues everything of a queue, and whether it takes

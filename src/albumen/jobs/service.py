@@ -40,6 +40,7 @@ def _legacy(queue: dto.QueueResponseDto) -> dto.QueueResponseLegacyDto:
 class QueueService:
     def __init__(self, db: AsyncSession, jobs: JobQueue) -> None:
         self.db = db
+        self.jobs = jobs
         self.repository = jobs.repository(db)
 
     async def all(self) -> list[dto.QueueResponseDto]:
@@ -102,10 +103,10 @@ class QueueService:
         if queue not in QUEUE_START_JOBS:
             raise BadRequest(f"Invalid job name: {queue.value}")
         name, takes_force = QUEUE_START_JOBS[queue]
-        # A queue whose 'queue all' job has no handler yet has nothing to do, as in Immich where such a
-        # job finds no work; enqueue() skips it.
+        self.jobs.require(name)  # a queue whose job is not built yet is refused, not quietly ignored
         side_effects(self.db).queue(name, {"force": force} if takes_force else {})
 
     async def create_manual(self, name: ManualJobName) -> None:
         job, data = MANUAL_JOBS[name]
+        self.jobs.require(job)
         side_effects(self.db).queue(job, data)

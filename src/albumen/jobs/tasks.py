@@ -28,11 +28,15 @@ def register_handlers(container: Container) -> None:
     A domain adds its handlers here, closing over what they need, e.g.
     `container.jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, handler)`.
     """
+    from albumen.backups import tasks as backups
     from albumen.media import jobs as media_jobs  # the media stack loads only where jobs run
+    from albumen.orphans import tasks as orphans
 
     media_jobs.register(container)
     users_tasks.register(container)
     sessions_tasks.register(container)
+    backups.register(container)
+    orphans.register(container)
 
 
 @contextlib.asynccontextmanager

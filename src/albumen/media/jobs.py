@@ -42,7 +42,7 @@ ASSET_JOBS = {
     "refresh-metadata": JobName.AssetExtractMetadata,
     "regenerate-thumbnail": JobName.AssetGenerateThumbnails,
     "transcode-video": JobName.AssetEncodeVideo,
-    "refresh-faces": JobName.AssetDetectFaces,  # no face detection yet: enqueue() skips it
+    "refresh-faces": JobName.AssetDetectFaces,  # no face detection yet: refused with a 400
 }  # hidden motion parts and the locked folder stay quiet
 
 

@@ -52,3 +52,12 @@ def encoded_video_key(owner_id: uuid.UUID, asset_id: uuid.UUID) -> str:
 def motion_part_key(owner_id: uuid.UUID, file_id: uuid.UUID) -> str:
     """Android motion photos: the embedded video extracted as its own hidden asset."""
     return _fanned("encoded-video", owner_id, f"{file_id}-MP.mp4")
+
+
+# The folders of each location that hold only files some row points at (what the orphan sweep may
+# clean). Backups and anything an operator put beside them are not among them.
+REFERENCED_FOLDERS: dict[StorageKind, tuple[str, ...]] = {
+    "originals": ("upload/", "library/"),
+    "thumbnails": ("thumbs/",),
+    "encoded_video": ("encoded-video/",),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,10 @@ class SystemMetadataRepository:
         await self.db.execute(
             statement.on_conflict_do_update(index_elements=[SystemMetadata.key], set_={"value": value})
         )
+
+    async def hold(self, name: str) -> None:
+        """Takes a lock named `name` until the transaction ends; another process asking for it waits."""
+        await self.db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
     async def delete(self, key: str) -> None:
         await self.db.execute(delete(SystemMetadata).where(SystemMetadata.key == key))

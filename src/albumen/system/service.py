@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from croniter import croniter  # type: ignore[import-untyped]
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -277,6 +278,8 @@ class SystemService:
             validated = dto.SystemConfigDto.model_validate(wanted)
         except ValidationError as error:  # pragma: no cover - FastAPI validated the body already
             raise BadRequest("Invalid system config") from error
+        if not croniter.is_valid(validated.backup.database.cronExpression):
+            raise BadRequest("backup.database.cronExpression must be a valid cron expression")
         try:
             validate_template(validated.storageTemplate.template)
         except TemplateError as error:
