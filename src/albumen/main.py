@@ -20,6 +20,7 @@ from albumen.jobs.tasks import jobs_running
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import Runtime, prepare
 from albumen.system.repository import SystemMetadataRepository
+from albumen.system.service import record_geodata
 from albumen.system.tasks import housekeeping, schedules
 
 log = logging.getLogger("albumen")
@@ -59,6 +60,7 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
         try:
             async with database.unit_of_work() as session:
                 await SystemMetadataRepository(session).record_version(IMMICH_VERSION)
+                await record_geodata(SystemMetadataRepository(session))
             settings.media_dir.mkdir(parents=True, exist_ok=True)
             container = app.state.container = Container.build(settings, database, ready.storage)
             log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})

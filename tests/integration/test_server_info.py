@@ -222,3 +222,12 @@ async def test_about_reports_the_tools_and_the_build_the_environment_names(
     assert ffmpeg.startswith(f"ffmpeg version {about['ffmpeg']} ")
     assert about["libvips"].startswith("8.")
     assert about["libvips"].count(".") == 2
+
+
+async def test_reverse_geocoding_state_names_the_shipped_geodata(client: httpx.AsyncClient) -> None:
+    admin = await sign_up_admin(client)
+    response = await client.get("/system-metadata/reverse-geocoding-state", headers=admin.headers)
+    assert response.status_code == 200
+    state = response.json()
+    assert state["lastImportFileName"] == "cities1000.txt"
+    assert datetime.fromisoformat(state["lastUpdate"]) <= datetime.now(UTC)

