@@ -22,6 +22,7 @@ from albumen.kit.startup import Runtime, prepare
 from albumen.system.repository import SystemMetadataRepository
 from albumen.system.service import record_geodata
 from albumen.system.tasks import housekeeping, schedules
+from albumen.users.files import adopt_legacy_profile_folder
 
 log = logging.getLogger("albumen")
 API_PREFIX = "/api"
@@ -63,6 +64,8 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
                 await record_geodata(SystemMetadataRepository(session))
             settings.media_dir.mkdir(parents=True, exist_ok=True)
             container = app.state.container = Container.build(settings, database, ready.storage)
+            if moved := await adopt_legacy_profile_folder(settings.data_dir, ready.storage["profile"]):
+                log.info("profile images moved to the profile location", extra={"count": moved})
             log.info("albumen ready", extra={"embedded_database": ready.database.embedded is not None})
             if not settings.job_workers:
                 log.info(

@@ -217,3 +217,31 @@ async def test_profile_images_live_in_the_configured_location(settings: Settings
             assert "cache-control" not in served.headers  # as Immich: a new picture keeps the URL
             assert (await client.delete("/users/profile-image", headers=admin.headers)).status_code == 204
             assert not (s3.root / s3.bucket / "avatars" / key).exists()
+
+
+async def test_avatars_of_an_older_install_move_into_the_profile_location(settings: Settings) -> None:
+    """Before `storage.profile` was honoured, avatars lived in `<data_dir>/profile` (same keys)."""
+
+    async def started() -> Any:
+        application = create_app(settings)
+        return application, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://testserver/api"
+        )
+
+    application, client = await started()
+    async with application.router.lifespan_context(application), client:
+        admin = await sign_up_admin(client)
+        key = (await upload(client, admin, "me.png", PNG.read_bytes())).json()["profileImagePath"]
+    stored = settings.media_dir / key
+    legacy = settings.data_dir / key
+    legacy.parent.mkdir(parents=True)
+    stored.rename(legacy)
+    (legacy.parent / ".half-written.tmp").write_bytes(b"partial")
+
+    application, client = await started()
+    async with application.router.lifespan_context(application), client:
+        served = await client.get(f"/users/{admin.user_id}/profile-image", headers=admin.headers)
+    assert served.status_code == 200, served.text
+    assert served.content == PNG.read_bytes()
+    assert stored.read_bytes() == PNG.read_bytes()
+    assert not (settings.data_dir / "profile").exists()

@@ -6,10 +6,12 @@ The database stores the key relative to that location, so the same rows work on 
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from albumen.storage.base import InvalidKey, StorageBackend, check_key
@@ -106,3 +108,39 @@ async def _chunks(head: bytes, rest: ChunkSource) -> AsyncIterator[bytes]:
         yield head
     while chunk := await rest.read(CHUNK):
         yield chunk
+
+
+async def adopt_legacy_profile_folder(data_dir: Path, storage: StorageBackend) -> int:
+    """Before `storage.profile` was honoured, avatars lived in `<data_dir>/profile` whatever it said.
+    Moves each into the profile location under the same key (the rows need no change), then removes
+    the local copy; safe to stop and rerun. Returns how many files moved."""
+    legacy = data_dir / PROFILE_FOLDER
+    if not await asyncio.to_thread(legacy.is_dir):
+        return 0
+    files = await asyncio.to_thread(lambda: sorted(path for path in legacy.rglob("*") if path.is_file()))
+    moved = 0
+    for path in files:
+        key = f"{PROFILE_FOLDER}/{path.relative_to(legacy).as_posix()}"
+        # Dot files are temporaries of writes a crash cut short: nothing refers to them.
+        if not path.name.startswith(".") and not await _same_size(storage, key, path):
+            await storage.write(key, _file_chunks(path))
+            moved += 1
+        await asyncio.to_thread(path.unlink)
+    await asyncio.to_thread(shutil.rmtree, legacy, True)
+    return moved
+
+
+async def _same_size(storage: StorageBackend, key: str, path: Path) -> bool:
+    """A rerun after a crash between write and unlink finds the object already there."""
+    if not await storage.exists(key):
+        return False
+    return (await storage.stat(key)).size == (await asyncio.to_thread(path.stat)).st_size
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    handle = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk
+    finally:
+        await asyncio.to_thread(handle.close)
