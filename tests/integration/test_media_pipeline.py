@@ -382,10 +382,7 @@ async def test_an_original_in_a_bucket_is_downloaded_once_for_the_whole_chain(
     from tests.support.s3 import running_s3
 
     with running_s3(tmp_path / "s3") as s3:
-        bucket = (
-            f"s3://{s3.bucket}/originals?endpoint={s3.endpoint}&region=us-east-1"
-            f"&access_key_id={s3.access_key}&secret_access_key={s3.secret_key}"
-        )
+        bucket = s3.url("originals")
         app = create_app(settings.model_copy(update={"storage": StorageSettings(originals=bucket)}))
         transport = httpx.ASGITransport(app=app)
         async with (

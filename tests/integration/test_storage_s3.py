@@ -143,10 +143,7 @@ async def test_an_api_upload_above_the_copy_limit_lands_whole_where_the_template
 ) -> None:
     """POST /assets into a bucket, then the storage template's move inside it: S3 would refuse a
     CopyObject of this size, and none is issued."""
-    url = (
-        f"s3://{s3_server.bucket}/{storage.prefix.strip('/')}?endpoint={s3_server.endpoint}&region=us-east-1"
-        f"&access_key_id={s3_server.access_key}&secret_access_key={s3_server.secret_key}"
-    )
+    url = s3_server.url(storage.prefix)
     app = create_app(settings.model_copy(update={"storage": StorageSettings(originals=url)}))
     transport = httpx.ASGITransport(app=app)
     async with (

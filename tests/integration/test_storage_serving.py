@@ -24,13 +24,6 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         yield server
 
 
-def s3_url(server: S3Server, prefix: str) -> str:
-    return (
-        f"s3://{server.bucket}/{prefix}?endpoint={server.endpoint}&region=us-east-1"
-        f"&access_key_id={server.access_key}&secret_access_key={server.secret_key}"
-    )
-
-
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with (
@@ -44,7 +37,7 @@ async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def s3_client(
     request: pytest.FixtureRequest, settings: Settings, s3_server: S3Server, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    storage = StorageSettings(originals=s3_url(s3_server, tmp_path.name), presigned_downloads=request.param)
+    storage = StorageSettings(originals=s3_server.url(tmp_path.name), presigned_downloads=request.param)
     async for http in client_for(settings.model_copy(update={"storage": storage})):
         yield http
 
@@ -92,7 +85,7 @@ async def test_originals_round_trip_through_the_bucket(
 async def test_admin_sees_each_location_without_secrets(
     settings: Settings, s3_server: S3Server, tmp_path: Path
 ) -> None:
-    storage = StorageSettings(originals=s3_url(s3_server, tmp_path.name))
+    storage = StorageSettings(originals=s3_server.url(tmp_path.name))
     async for http in client_for(settings.model_copy(update={"storage": storage})):
         admin = await sign_up_admin(http)
         user = await create_user(http, admin, "user@example.com")

@@ -28,6 +28,13 @@ class S3Server:
     secret_key: str
     root: Path
 
+    def url(self, prefix: str) -> str:
+        """A storage location URL for `prefix` in this server's bucket, credentials included."""
+        return (
+            f"s3://{self.bucket}/{prefix.strip('/')}?endpoint={self.endpoint}&region=us-east-1"
+            f"&access_key_id={self.access_key}&secret_access_key={self.secret_key}"
+        )
+
 
 @contextmanager
 def running_s3(root: Path, bucket: str = "albumen") -> Iterator[S3Server]:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from albumen.authn.ratelimit import LoginThrottle
 from albumen.config import RateLimitSettings, Settings
 from albumen.kit.errors import TooManyRequests
-from tests.support.redis import start_redis
 
 
 def throttle(
@@ -16,15 +14,6 @@ def throttle(
 ) -> LoginThrottle:
     limits = RateLimitSettings(login_per_ip=per_ip, login_per_account=per_account, window_seconds=window)
     return LoginThrottle.from_settings(Settings(rate_limit=limits, redis_url=redis_url))  # type: ignore[call-arg]
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, stop = start_redis(tmp_path_factory.mktemp("ratelimit"))
-    try:
-        yield url
-    finally:
-        stop()
 
 
 async def test_account_limit_trips_after_n_failures() -> None:
