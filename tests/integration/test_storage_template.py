@@ -64,6 +64,7 @@ async def test_bulk_migration_moves_earlier_uploads_once(client: httpx.AsyncClie
     container = app.state.container
     admin = await sign_up_admin(client)
     ids = [await upload_id(client, admin, f"{n}.png", fake_jpeg(n)) for n in range(3)]
+    await settle(app)  # the uploads' own chains (template still off) finish before it is switched on
     assert all([(await original_path(client, admin, i)).startswith("upload/") for i in ids])
     await enable_template(client, admin)
     settings = TemplateSettings(enabled=True, template=TEMPLATE, verify_hash=True)
