@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     housekeeping_interval_seconds: float = Field(
         3600.0, ge=0, description="how often trash retention and clean-up run in the server (0 = never)"
     )
+    web_dir: Path | None = Field(
+        None, description="a built Immich web app (its index.html and _app/) to serve at / ; unset: none"
+    )
     rate_limit: RateLimitSettings = RateLimitSettings()
     storage: StorageSettings = StorageSettings()
 
@@ -108,6 +111,17 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("web_dir")
+    @classmethod
+    def _web_build(cls, value: Path | None) -> Path | None:
+        if value is None or str(value) == "":
+            return None
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder (it should hold a built Immich web app)")
+        if not (value / "index.html").is_file():
+            raise ValueError(f"{value} has no index.html: not a built Immich web app (see README, 'Web app')")
+        return value.resolve()
 
     @field_validator("redis_url")
     @classmethod

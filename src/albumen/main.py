@@ -103,5 +103,8 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
     app.include_router(system_public)
     app.include_router(metrics)
     app.mount(f"{API_PREFIX}/socket.io", gateway.asgi_app)
+    from albumen.web.endpoints import install_web
+
+    install_web(app, settings)  # its catch-all route must come after every other route
     app.add_middleware(RequestContextMiddleware)
     return app

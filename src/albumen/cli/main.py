@@ -56,6 +56,10 @@ def serve(
             "--workers/--no-workers", help="run job workers in this process too [ALBUMEN_JOB_WORKERS]"
         ),
     ] = None,
+    web_dir: Annotated[
+        Path | None,
+        typer.Option("--web-dir", help="a built Immich web app to serve at / [ALBUMEN_WEB_DIR]"),
+    ] = None,
 ) -> None:
     """Run the HTTP server (with its embedded database unless ALBUMEN_DATABASE_URL is set)."""
     from albumen.kit.memory import limit_malloc_arenas
@@ -63,7 +67,9 @@ def serve(
     from albumen.main import create_app
     from albumen.telemetry.logging import configure_logging
 
-    settings = settings_or_exit(config, host=host, port=port, data_dir=data_dir, job_workers=workers)
+    settings = settings_or_exit(
+        config, host=host, port=port, data_dir=data_dir, job_workers=workers, web_dir=web_dir
+    )
     configure_logging(settings.log_level, settings.log_format)
     limit_malloc_arenas()
     try:
