@@ -16,6 +16,13 @@ if ! command -v redis-server >/dev/null 2>&1; then
   "${as_root[@]}" apt-get update -qq
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
 fi
+# Chromium only for the opt-in click-through of the real Immich web app (tests/web, run when
+# ALBUMEN_IMMICH_WEB_DIR names a build from scripts/build-immich-web.sh).
+if [ -n "${ALBUMEN_IMMICH_WEB_DIR:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi
 .venv/bin/uv pip install --quiet --python .venv/bin/python -e '.[test]'
 
 # Node.js: @immich/cli 3.x refuses anything older than 22 and Debian 12 ships 18, so the test extra brings
