@@ -167,8 +167,10 @@ async def test_unknown_shared_link_pages_are_a_404_index(web: httpx.AsyncClient)
 
 async def test_shared_link_pages_carry_opengraph_tags(web_dir: Path) -> None:
     seen: list[tuple[ShareRef, str]] = []
+    container: Any = object()  # the lookup gets the container for its database
 
-    async def lookup(ref: ShareRef, origin: str) -> OpenGraphTags | None:
+    async def lookup(given: Any, ref: ShareRef, origin: str) -> OpenGraphTags | None:
+        assert given is container
         seen.append((ref, origin))
         if ref.value != "good":
             return None
@@ -177,13 +179,18 @@ async def test_shared_link_pages_carry_opengraph_tags(web_dir: Path) -> None:
         )
 
     pages = WebAppService(web_dir, share_tags=lookup)
-    page = await pages.page("/share/good", "https://photos.example")
+    page = await pages.page(container, "/share/good", "https://photos.example")
     assert page.status == 200
     assert '<meta property="og:title" content="Trip &lt;2024&gt;" />' in page.html
     assert '<meta name="description" content="3 shared photos &amp; videos" />' in page.html
     assert 'content="https://photos.example/api/assets/1/thumbnail?key=k"' in page.html
     assert "<!-- metadata:tags -->" not in page.html
-    assert (await pages.page("/s/bad", "https://photos.example")).status == 404
+    deep = await pages.page(
+        container, "/share/good/photos/6d1e0f4e-0000-4000-8000-000000000000", "https://photos.example"
+    )
+    assert deep.status == 200
+    assert seen[-1] == (ShareRef("key", "good"), "https://photos.example")
+    assert (await pages.page(container, "/s/bad", "https://photos.example")).status == 404
     assert seen[-1][0] == ShareRef("slug", "bad")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -105,7 +106,8 @@ class Walk:
     def report(self) -> str:
         lines = [f"{sum(s.ok for s in self.steps)}/{len(self.steps)} steps passed"]
         lines += [f"  FAIL {s.name}: {s.detail}" for s in self.steps if not s.ok]
-        unique = sorted(set(self.failed_api))
+        uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+        unique = sorted({uuid.sub("{id}", call) for call in self.failed_api})
         lines.append(f"{len(unique)} distinct failed /api calls:")
         lines += [f"  {call}" for call in unique]
         if self.page_errors:

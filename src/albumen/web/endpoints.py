@@ -13,7 +13,14 @@ from starlette.exceptions import HTTPException
 
 from albumen.config import Settings
 from albumen.immich.spec import IMMICH_VERSION
-from albumen.web.service import WebAppService, is_api_path, is_server_path
+from albumen.web.service import (
+    ShareTagsLookup,
+    WebAppService,
+    accepted_values,
+    is_api_path,
+    is_server_path,
+    no_shared_links,
+)
 from albumen.web.static import WebFiles
 
 router = APIRouter(include_in_schema=False)
@@ -32,16 +39,7 @@ def _origin(request: Request) -> str:
 
 def _accepts_html(request: Request) -> bool:
     accept = request.headers.get("accept")
-    if not accept:
-        return True
-    for part in accept.split(","):
-        kind, _, params = part.partition(";")
-        quality = params.replace(" ", "").removeprefix("q=")
-        if kind.strip().lower() in ("text/html", "text/*", "*/*") and not (
-            quality and quality.strip("0.") == ""
-        ):
-            return True
-    return False
+    return not accept or bool(accepted_values(accept) & {"text/html", "text/*", "*/*"})
 
 
 @router.api_route("/{path:path}", methods=["GET", "HEAD"])
@@ -63,13 +61,15 @@ async def web_app(request: Request) -> Response:
     if not _accepts_html(request):
         accept = request.headers.get("accept")
         raise HTTPException(406, f"The route {path} was requested as {accept}, but only returns text/html")
-    page = await web.pages.page(path, _origin(request))
+    page = await web.pages.page(request.app.state.container, path, _origin(request))
     return HTMLResponse(page.html, status_code=page.status, headers={"cache-control": "no-store"})
 
 
-def install_web(app: FastAPI, settings: Settings) -> None:
+def install_web(app: FastAPI, settings: Settings, share_tags: ShareTagsLookup = no_shared_links) -> None:
     """Last of all routes: everything the API and the other routes do not answer lands here."""
     app.state.web = (
-        WebApp(WebFiles(settings.web_dir), WebAppService(settings.web_dir)) if settings.web_dir else None
+        WebApp(WebFiles(settings.web_dir), WebAppService(settings.web_dir, share_tags))
+        if settings.web_dir
+        else None
     )
     app.include_router(router)

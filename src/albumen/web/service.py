@@ -7,13 +7,17 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from albumen.container import Container
 
 # Paths that never get the app's index.html (Immich's list; a prefix match). Files of the build
 # are served before any of them but /api.
 SERVER_PATHS = ("/api", "/.well-known/immich", "/custom.css", "/favicon.ico")
 METADATA_PLACEHOLDER = "<!-- metadata:tags -->"
-_SHARE_PAGE = re.compile(r"^/(share|s)/(.+)$")
+# The key is the first segment: /share/<key>/photos/<id> (a photo of the share) has the share's tags.
+_SHARE_PAGE = re.compile(r"^/(share|s)/([^/]+)")
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,11 @@ class ShareRef:
 
 
 # Answers a shared link's tags, or None when no live link has that key/slug. `origin` is
-# scheme://host of the request, for absolute image URLs.
-ShareTagsLookup = Callable[[ShareRef, str], Awaitable[OpenGraphTags | None]]
+# scheme://host of the request, for absolute image URLs; the container gives it the database.
+ShareTagsLookup = Callable[["Container", ShareRef, str], Awaitable[OpenGraphTags | None]]
 
 
-async def no_shared_links(_ref: ShareRef, _origin: str) -> OpenGraphTags | None:
+async def no_shared_links(_container: Container, _ref: ShareRef, _origin: str) -> OpenGraphTags | None:
     # Until shared links exist every key is unknown, which Immich answers with a 404 index.html.
     return None
 
@@ -46,6 +50,17 @@ def share_ref(path: str) -> ShareRef | None:
     if match is None:
         return None
     return ShareRef("key" if match.group(1) == "share" else "slug", match.group(2))
+
+
+def accepted_values(header: str) -> set[str]:
+    """The lower-cased values an Accept / Accept-Encoding header allows (those without q=0)."""
+    accepted = set()
+    for part in header.split(","):
+        value, _, params = part.partition(";")
+        quality = params.replace(" ", "").removeprefix("q=")
+        if value.strip() and not (quality and quality.strip("0.") == ""):
+            accepted.add(value.strip().lower())
+    return accepted
 
 
 def is_api_path(path: str) -> bool:
@@ -83,11 +98,11 @@ class WebAppService:
         self.index = (web_dir / "index.html").read_text(encoding="utf-8")
         self.share_tags = share_tags
 
-    async def page(self, path: str, origin: str) -> WebPage:
+    async def page(self, container: Container, path: str, origin: str) -> WebPage:
         ref = share_ref(path)
         if ref is None:
             return WebPage(200, self.index)
-        tags = await self.share_tags(ref, origin)
+        tags = await self.share_tags(container, ref, origin)
         if tags is None:
             return WebPage(404, self.index)
         return WebPage(200, render_tags(self.index, tags))

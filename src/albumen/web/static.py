@@ -13,21 +13,13 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
+from albumen.web.service import accepted_values
+
 # SvelteKit names everything under _app/immutable by its content hash, so it never changes.
 IMMUTABLE_PREFIX = "_app/immutable/"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 # adapter-static's precompress writes these next to each text file; preferred in this order.
 PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
-
-
-def _accepted_encodings(scope: Scope) -> set[str]:
-    accepted = set()
-    for part in Headers(scope=scope).get("accept-encoding", "").split(","):
-        name, _, params = part.partition(";")
-        quality = params.replace(" ", "").removeprefix("q=")
-        if name.strip() and not (quality and quality.strip("0.") == ""):
-            accepted.add(name.strip().lower())
-    return accepted
 
 
 class WebFiles(StaticFiles):
@@ -41,7 +33,7 @@ class WebFiles(StaticFiles):
         response = await super().get_response(path, scope)  # 404 unless a file inside the folder
         if path.replace(os.sep, "/").startswith(IMMUTABLE_PREFIX):
             response.headers["cache-control"] = IMMUTABLE_CACHE
-        accepted = _accepted_encodings(scope)
+        accepted = accepted_values(Headers(scope=scope).get("accept-encoding", ""))
         for encoding, suffix in PRECOMPRESSED:
             full_path, found = await anyio.to_thread.run_sync(self.lookup_path, path + suffix)
             if found is None or not stat.S_ISREG(found.st_mode):
