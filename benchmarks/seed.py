@@ -25,6 +25,7 @@ import random
 import sys
 import time
 import uuid
+from bisect import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from asyncpg.pgproto.pgproto import UUID as PgUUID
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -41,7 +43,7 @@ from albumen.kit.ids import uuid7  # noqa: E402
 
 MAIN_EMAIL = "bench@albumen.test"
 PARTNER_EMAIL = "bench-partner@albumen.test"
-PASSWORD = "bench-password"  # noqa: S105 - a throwaway benchmark account
+PASSWORD = "bench-password"
 CHUNK = 20_000
 SAMPLE = 30_000  # timeline assets kept per owner to fill albums from
 YEARS = 20
@@ -102,8 +104,30 @@ CAMERAS = [
     ("OLYMPUS IMAGING CORP.", "E-M10", "OLYMPUS M.14-42mm F3.5-5.6", 4608, 3456, 3),
     ("Panasonic", "DMC-FZ200", None, 4000, 3000, 2),
 ]
-NAMES = ["Alice", "Bruno", "Chloé", "Dmitri", "Emma", "Farid", "Grace", "Hiro", "Inès", "Jonas", "Kemal",
-         "Lena", "Mateo", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Sven", "Tomoko", "Ugo", "Vera"]  # fmt: skip
+APERTURES = (1.8, 2.8, 4.0, 5.6, 8.0)
+FOCALS = (4.2, 6.9, 24.0, 35.0, 50.0, 85.0)
+ISOS = (50, 100, 200, 400, 800, 1600, 3200)
+EXPOSURES = ("1/60", "1/125", "1/250", "1/1000")
+FPS = (29.97, 30.0, 60.0)
+RATINGS = (None, None, None, 3, 4, 5)
+NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "Dmitri",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Inès",
+    "Jonas",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oscar",
+    "Priya",
+]
 
 
 @dataclass
@@ -148,7 +172,8 @@ class Loaded:
 ASSET_COLUMNS = ("id", "owner_id", "type", "original_path", "original_file_name", "file_created_at",
                  "file_modified_at", "local_date_time", "is_favorite", "duration", "checksum",
                  "checksum_algorithm", "thumbhash", "is_offline", "is_external", "status", "visibility",
-                 "width", "height", "is_edited", "created_at", "updated_at", "deleted_at", "update_id")  # fmt: skip
+                 "width", "height", "is_edited", "created_at", "updated_at", "deleted_at",
+                 "update_id")  # fmt: skip
 EXIF_COLUMNS = ("asset_id", "make", "model", "exif_image_width", "exif_image_height", "file_size_in_byte",
                 "orientation", "date_time_original", "modify_date", "lens_model", "f_number",
                 "focal_length", "iso", "latitude", "longitude", "city", "state", "country", "description",
@@ -215,21 +240,37 @@ class Generator:
             remaining -= len(assets)
             yield assets, exifs, jobs, faces
 
-    def _group(self, room: int, assets: list[Any], exifs: list[Any], jobs: list[Any], faces: list[Any]) -> None:
+    def _group(
+        self, room: int, assets: list[Any], exifs: list[Any], jobs: list[Any], faces: list[Any]
+    ) -> None:
         """One photo or video, or a burst that becomes a stack (its first asset the primary)."""
         rng = self.rng
-        event = rng.choices(self.events, cum_weights=self.event_weights)[0]
+        event = self.events[bisect(self.event_weights, rng.random() * self.event_weights[-1])]
         taken = event.start + rng.random() * event.span
         is_video = rng.random() < 0.07
         size = 1
         if not is_video and room > 1 and rng.random() < self.stack_rate:
             size = min(room, rng.randint(2, 5))
         archived = rng.random() < 0.02
-        ids = [uuid.uuid4() for _ in range(size)]
+        ids = [self._random_id() for _ in range(size)]
         for position, asset_id in enumerate(ids):
             self._asset(asset_id, event, taken + position, is_video, archived, assets, exifs, jobs, faces)
         if size > 1:
             self.stacks.append((uuid.uuid4(), ids[0], ids))
+
+    # Generating ids is a good part of the seed's time: these take their bits from the seeded rng and
+    # skip uuid.UUID's parsing (asyncpg's own UUID type is a uuid.UUID too).
+    def _random_id(self) -> uuid.UUID:
+        bits = self.rng.getrandbits(128) & ~(0xF << 76 | 0x3 << 62) | (0x4 << 76 | 0x2 << 62)
+        return PgUUID(bits.to_bytes(16))
+
+    def _update_id(self) -> uuid.UUID:
+        """A version 7 id of the current millisecond, as kit.ids.uuid7 makes them."""
+        millis = time.time_ns() // 1_000_000
+        bits = (
+            millis << 80 | 0x7 << 76 | self.rng.getrandbits(12) << 64 | 0x2 << 62 | self.rng.getrandbits(62)
+        )
+        return PgUUID(bits.to_bytes(16))
 
     def _asset(
         self,
@@ -243,66 +284,62 @@ class Generator:
         jobs: list[Any],
         faces: list[Any],
     ) -> None:
-        rng, owner, now = self.rng, self.owner, self.now
+        # random() and indexing rather than randint/choice: this runs for every asset.
+        rng, owner = self.rng, self.owner
+        r = rng.random
         self.counter += 1
         created_utc = datetime.fromtimestamp(taken, UTC)
         local = created_utc + event.offset  # wall-clock time stored as if it were UTC
-        uploaded = min(now, created_utc + timedelta(seconds=rng.random() * 30 * 86400))
+        uploaded = min(self.now, created_utc + timedelta(seconds=r() * 30 * 86400))
         make, model, lens, width, height, _ = CAMERAS[event.camera]
+        portrait = r() < 0.3
         if is_video:
-            width, height = (3840, 2160) if rng.random() < 0.3 else (1920, 1080)
-            duration = rng.randint(2_000, 180_000)
-            file_size = duration * rng.randint(1_500, 6_000)
+            width, height = (3840, 2160) if r() < 0.3 else (1920, 1080)
+            duration: int | None = 2_000 + int(r() * 178_000)
+            file_size = duration * (1_500 + int(r() * 4_500))
             extension, prefix = "MP4", "VID"
+            shot: tuple[Any, ...] = (None, None, None, None, FPS[int(r() * 3)], None, None, None, None)
         else:
             duration = None
-            file_size = rng.randint(1_200_000, 9_000_000)
+            file_size = 1_200_000 + int(r() * 7_800_000)
             extension, prefix = ("JPG", "IMG") if make != "Google" else ("jpg", "PXL")
-        portrait = rng.random() < 0.3
+            shot = (lens, APERTURES[int(r() * 5)], FOCALS[int(r() * 6)], ISOS[int(r() * 7)], None,
+                    EXPOSURES[int(r() * 4)], "sRGB IEC61966-2.1", "RGB", 8)  # fmt: skip
         if portrait:
             width, height = height, width
         owner.bytes_used += file_size
-        trashed = rng.random() < 0.005
-        favorite = rng.random() < 0.03
-        name = f"{prefix}_{self.counter:05d}.{extension}"
+        trashed = r() < 0.005
         hexid = asset_id.hex
         path = f"upload/{owner.id}/{hexid[:2]}/{hexid[2:4]}/{asset_id}.{extension.lower()}"
-        update_id = uuid7()
+        update_id = self._update_id()
         assets.append((
-            asset_id, owner.id, "VIDEO" if is_video else "IMAGE", path, name, created_utc, created_utc, local,
-            favorite, duration, rng.randbytes(20), "sha1", rng.randbytes(rng.randint(18, 25)), False, False,
+            asset_id, owner.id, "VIDEO" if is_video else "IMAGE", path,
+            f"{prefix}_{self.counter:05d}.{extension}", created_utc, created_utc, local, r() < 0.03, duration,
+            rng.randbytes(20), "sha1", rng.randbytes(18 + int(r() * 8)), False, False,
             "trashed" if trashed else "active", "archive" if archived else "timeline", width, height, False,
             uploaded, uploaded, uploaded if trashed else None, update_id,
         ))  # fmt: skip
         latitude = longitude = None
         city = state = country = None
-        if event.city is not None and rng.random() < 0.9:
+        if event.city is not None and r() < 0.9:
             city, state, country, lat0, lon0, _ = CITIES[event.city]
             latitude = lat0 + rng.gauss(0, 0.03)
             longitude = lon0 + rng.gauss(0, 0.03)
         exifs.append((
             asset_id, make, model, width, height, file_size, "6" if portrait and not is_video else "1",
-            created_utc, created_utc, None if is_video else lens,
-            None if is_video else rng.choice((1.8, 2.8, 4.0, 5.6, 8.0)),
-            None if is_video else rng.choice((4.2, 6.9, 24.0, 35.0, 50.0, 85.0)),
-            None if is_video else rng.choice((50, 100, 200, 400, 800, 1600, 3200)),
-            latitude, longitude, city, state, country, "",
-            rng.choice((29.97, 30.0, 60.0)) if is_video else None,
-            None if is_video else rng.choice(("1/60", "1/125", "1/250", "1/1000")),
-            event.zone, None if is_video else "sRGB IEC61966-2.1", None if is_video else "RGB",
-            None if is_video else 8, rng.choice((None, None, None, 3, 4, 5)), uploaded, update_id,
+            created_utc, created_utc, *shot[:4], latitude, longitude, city, state, country, "", *shot[4:6],
+            event.zone, *shot[6:], RATINGS[int(r() * 6)], uploaded, update_id,
         ))  # fmt: skip
         jobs.append((asset_id, uploaded, uploaded, uploaded))
-        if not is_video and owner.person_ids and rng.random() < self.face_rate:
-            for _ in range(rng.randint(1, 3)):
-                person = rng.choices(owner.person_ids, cum_weights=self.person_weights)[0]
-                x, y = rng.randrange(width - 400), rng.randrange(height - 400)
-                box = rng.randint(120, 400)
+        if not is_video and owner.person_ids and r() < self.face_rate:
+            for _ in range(1 + int(r() * 3)):
+                person = owner.person_ids[bisect(self.person_weights, r() * self.person_weights[-1])]
+                x, y, box = int(r() * (width - 400)), int(r() * (height - 400)), 120 + int(r() * 280)
                 faces.append((
-                    uuid.uuid4(), asset_id, person, width, height, x, y, x + box, y + box,
-                    "machine-learning", True, uploaded, uuid7(),
+                    self._random_id(), asset_id, person, width, height, x, y, x + box, y + box,
+                    "machine-learning", True, uploaded, self._update_id(),
                 ))  # fmt: skip
-        if not trashed and not archived and len(owner.sampled) < SAMPLE and rng.random() < self.sample_rate:
+        if not trashed and not archived and len(owner.sampled) < SAMPLE and r() < self.sample_rate:
             owner.sampled.append(asset_id)
 
 
@@ -326,9 +363,9 @@ async def create_user(
 ) -> uuid.UUID:
     user_id = uuid.uuid4()
     await connection.execute(
-        'INSERT INTO "user" (id, email, password, name, is_admin, should_change_password, avatar_color,'
-        " profile_changed_at, created_at, updated_at, update_id) VALUES ($1, $2, $3, $4, $5, false, 'primary',"
-        " $6, $6, $6, $7)",
+        'INSERT INTO "user" (id, email, password, name, is_admin, should_change_password,'
+        " avatar_color, profile_changed_at, created_at, updated_at, update_id)"
+        " VALUES ($1, $2, $3, $4, $5, false, 'primary', $6, $6, $6, $7)",
         user_id, email, password_hash, name, admin, now, uuid7(),
     )  # fmt: skip
     return user_id
@@ -349,14 +386,21 @@ async def secondary_indexes(connection: asyncpg.Connection) -> list[tuple[str, s
     return [(row["name"], row["definition"]) for row in rows]
 
 
-async def copy(connection: asyncpg.Connection, table: str, columns: tuple[str, ...], rows: list[Any], loaded: Loaded) -> None:
+async def copy(
+    connection: asyncpg.Connection, table: str, columns: tuple[str, ...], rows: list[Any], loaded: Loaded
+) -> None:
     if rows:
         await connection.copy_records_to_table(table, records=rows, columns=list(columns))
         loaded.rows[table] += len(rows)
 
 
 async def seed_owner(
-    connection: asyncpg.Connection, rng: random.Random, owner: Owner, plan: Plan, now: datetime, loaded: Loaded
+    connection: asyncpg.Connection,
+    rng: random.Random,
+    owner: Owner,
+    plan: Plan,
+    now: datetime,
+    loaded: Loaded,
 ) -> None:
     people = [
         (uuid.uuid4(), owner.id, person_name(index, owner.people), "", False, index < 3, now, now, uuid7())
@@ -366,7 +410,13 @@ async def seed_owner(
                                       "created_at", "updated_at", "update_id"), people, loaded)  # fmt: skip
     owner.person_ids = [row[0] for row in people]
     generator = Generator(rng, owner, now, plan.face_rate)
-    for assets, exifs, jobs, faces in generator.chunks(CHUNK):
+    chunks = generator.chunks(CHUNK)
+    loop = asyncio.get_running_loop()
+    # The next chunk is generated in a thread while PostgreSQL takes in this one.
+    upcoming = loop.run_in_executor(None, next, chunks, None)
+    while (chunk := await upcoming) is not None:
+        upcoming = loop.run_in_executor(None, next, chunks, None)
+        assets, exifs, jobs, faces = chunk
         await copy(connection, "asset", ASSET_COLUMNS, assets, loaded)
         await copy(connection, "asset_exif", EXIF_COLUMNS, exifs, loaded)
         await copy(connection, "asset_job_status", JOB_COLUMNS, jobs, loaded)
@@ -376,7 +426,9 @@ async def seed_owner(
     await copy(connection, "stack", ("id", "owner_id", "primary_asset_id", "created_at", "updated_at",
                                      "update_id"), stacks, loaded)  # fmt: skip
     members = [(asset_id, stack_id) for stack_id, _, ids in generator.stacks for asset_id in ids]
-    await connection.execute("CREATE TEMP TABLE IF NOT EXISTS seed_stack_member (asset_id uuid, stack_id uuid)")
+    await connection.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS seed_stack_member (asset_id uuid, stack_id uuid)"
+    )
     await connection.execute("TRUNCATE seed_stack_member")
     await connection.copy_records_to_table("seed_stack_member", records=members)
     await connection.execute(
@@ -391,11 +443,19 @@ async def seed_owner(
         """,
         owner.person_ids,
     )
-    await connection.execute('UPDATE "user" SET quota_usage_in_bytes = $2 WHERE id = $1', owner.id, owner.bytes_used)
+    await connection.execute(
+        'UPDATE "user" SET quota_usage_in_bytes = $2 WHERE id = $1', owner.id, owner.bytes_used
+    )
 
 
 async def seed_albums(
-    connection: asyncpg.Connection, rng: random.Random, owner: Owner, partner: Owner, count: int, now: datetime, loaded: Loaded
+    connection: asyncpg.Connection,
+    rng: random.Random,
+    owner: Owner,
+    partner: Owner,
+    count: int,
+    now: datetime,
+    loaded: Loaded,
 ) -> None:
     """A few big albums (thousands of assets), the rest small; the first is shared with the partner."""
     pool = owner.sampled
@@ -414,8 +474,8 @@ async def seed_albums(
     await copy(connection, "album", ("id", "album_name", "description", "album_thumbnail_asset_id",
                                      "is_activity_enabled", "order", "created_at", "updated_at", "update_id"),
                albums, loaded)  # fmt: skip
-    await copy(connection, "album_user", ("album_id", "user_id", "role", "create_id", "created_at", "updated_at",
-                                          "update_id"), album_users, loaded)  # fmt: skip
+    await copy(connection, "album_user", ("album_id", "user_id", "role", "create_id", "created_at",
+                                          "updated_at", "update_id"), album_users, loaded)  # fmt: skip
     await copy(connection, "album_asset", ("album_id", "asset_id", "created_at", "updated_at", "update_id"),
                album_assets, loaded)  # fmt: skip
 
@@ -446,7 +506,7 @@ async def seed(
 ) -> Report:
     from albumen.kit.crypto import hash_secret
 
-    rng = random.Random(plan.seed)
+    rng = random.Random(plan.seed)  # noqa: S311 - reproducible synthetic data, no secrets
     now = datetime.now(UTC).replace(microsecond=0)
     password_hash = await hash_secret(password)
     connection = await asyncpg.connect(url)
@@ -466,7 +526,9 @@ async def seed(
                 await connection.execute(f'DROP INDEX "{name}"')
             has_admin = await connection.fetchval('SELECT EXISTS (SELECT 1 FROM "user" WHERE is_admin)')
             main_id = await create_user(connection, main_email, "Bench", password_hash, not has_admin, now)
-            partner_id = await create_user(connection, partner_email, "Bench Partner", password_hash, False, now)
+            partner_id = await create_user(
+                connection, partner_email, "Bench Partner", password_hash, False, now
+            )
             loaded.rows["user"] += 2
             await connection.execute(
                 "INSERT INTO partner (shared_by_id, shared_with_id, in_timeline, create_id, update_id)"
@@ -476,8 +538,9 @@ async def seed(
             loaded.rows["partner"] += 1
             per_million = plan.stacks / 1_000_000
             main = Owner(main_id, main_email, plan.assets, plan.stacks, plan.people, 0)
-            partner = Owner(partner_id, partner_email, plan.partner_assets,
-                            round(plan.partner_assets * per_million), max(1, plan.people // 4), 2)  # fmt: skip
+            partner_stacks = round(plan.partner_assets * per_million)
+            partner = Owner(partner_id, partner_email, plan.partner_assets, partner_stacks,
+                            max(1, plan.people // 4), 2)  # fmt: skip
             await seed_owner(connection, rng, main, plan, now, loaded)
             await seed_owner(connection, rng, partner, plan, now, loaded)
             await seed_albums(connection, rng, main, partner, plan.albums, now, loaded)
@@ -505,9 +568,15 @@ async def open_database(data_dir: Path | None, database_url: str | None) -> tupl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, help="albumen data dir (its embedded PostgreSQL) [ALBUMEN_DATA_DIR]")
-    parser.add_argument("--database-url", help="PostgreSQL URL instead of the embedded one [ALBUMEN_DATABASE_URL]")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="albumen data dir (its embedded PostgreSQL) [ALBUMEN_DATA_DIR]"
+    )
+    parser.add_argument(
+        "--database-url", help="PostgreSQL URL instead of the embedded one [ALBUMEN_DATABASE_URL]"
+    )
     parser.add_argument("--assets", type=int, default=1_000_000, help="the main user's assets")
     parser.add_argument("--partner-assets", type=int, default=200_000, help="the partner's assets")
     parser.add_argument("--albums", type=int, default=30)
