@@ -135,7 +135,7 @@ class Plan:
     assets: int
     partner_assets: int
     albums: int
-    stacks: int
+    stacks: int  # the main user's; the partner gets as many per asset
     people: int
     face_rate: float
     seed: int
@@ -146,7 +146,7 @@ class Owner:
     id: uuid.UUID
     email: str
     assets: int
-    stacks: int
+    stacks: int  # the main user's; the partner gets as many per asset
     people: int
     home: int  # index into CITIES
     person_ids: list[uuid.UUID] = field(default_factory=list)
@@ -198,9 +198,13 @@ class Generator:
         self.now = now
         self.face_rate = face_rate
         self.events = self._events()
-        weights = [rng.paretovariate(1.2) for _ in self.events]  # a few events hold many photos
+        # Log-normal sizes: most events small, the biggest ~1 % of the library (the largest month ~2 %).
+        weights = [rng.lognormvariate(0, 1.0) for _ in self.events]
         self.event_weights = list(_accumulate(weights))
-        self.stack_rate = owner.stacks / max(1, owner.assets)
+        self.stack_sizes = [rng.randint(2, 5) for _ in range(owner.stacks)]
+        while sum(self.stack_sizes) > owner.assets:
+            self.stack_sizes.pop()
+        self.singles_left = owner.assets - sum(self.stack_sizes)
         self.person_weights = list(_accumulate(1 / (rank + 1) for rank in range(len(owner.person_ids))))
         self.stacks: list[tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]] = []  # (stack, primary, members)
         self.counter = 0
@@ -235,22 +239,22 @@ class Generator:
             jobs: list[tuple[Any, ...]] = []
             faces: list[tuple[Any, ...]] = []
             target = min(size, remaining)
-            while len(assets) < target:
-                self._group(target - len(assets), assets, exifs, jobs, faces)
+            while len(assets) < target:  # a last burst may run a few past the chunk size
+                self._group(assets, exifs, jobs, faces)
             remaining -= len(assets)
             yield assets, exifs, jobs, faces
 
-    def _group(
-        self, room: int, assets: list[Any], exifs: list[Any], jobs: list[Any], faces: list[Any]
-    ) -> None:
+    def _group(self, assets: list[Any], exifs: list[Any], jobs: list[Any], faces: list[Any]) -> None:
         """One photo or video, or a burst that becomes a stack (its first asset the primary)."""
         rng = self.rng
         event = self.events[bisect(self.event_weights, rng.random() * self.event_weights[-1])]
         taken = event.start + rng.random() * event.span
-        is_video = rng.random() < 0.07
-        size = 1
-        if not is_video and room > 1 and rng.random() < self.stack_rate:
-            size = min(room, rng.randint(2, 5))
+        # Drawn without replacement, so the library has exactly the planned stacks and assets.
+        if rng.random() * (len(self.stack_sizes) + self.singles_left) < len(self.stack_sizes):
+            size, is_video = self.stack_sizes.pop(), False
+        else:
+            size, is_video = 1, rng.random() < 0.07
+            self.singles_left -= 1
         archived = rng.random() < 0.02
         ids = [self._random_id() for _ in range(size)]
         for position, asset_id in enumerate(ids):
@@ -536,9 +540,8 @@ async def seed(
                 partner_id, main_id, uuid7(), uuid7(),
             )  # fmt: skip
             loaded.rows["partner"] += 1
-            per_million = plan.stacks / 1_000_000
             main = Owner(main_id, main_email, plan.assets, plan.stacks, plan.people, 0)
-            partner_stacks = round(plan.partner_assets * per_million)
+            partner_stacks = round(plan.stacks * plan.partner_assets / max(1, plan.assets))
             partner = Owner(partner_id, partner_email, plan.partner_assets, partner_stacks,
                             max(1, plan.people // 4), 2)  # fmt: skip
             await seed_owner(connection, rng, main, plan, now, loaded)
