@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -168,3 +169,53 @@ async def test_seeded_library_reads_back_through_the_api(
     assert asset.status_code == 200, asset.text
     assert asset.json()["ownerId"] == str(report.partner_id)
     assert asset.json()["exifInfo"]["city"]
+
+
+async def test_browse_raw_sql_reads_the_seeded_library(
+    client: httpx.AsyncClient, database_url: str, seeded: tuple[Any, set[str], set[str]]
+) -> None:
+    """The baselines browse.py sets the endpoints against return what the endpoints have to."""
+    browse = _load("browse")
+    report = seeded[0]
+    me, everyone = report.main_id, [report.main_id, report.partner_id]
+    connection = await asyncpg.connect(database_url)
+    try:
+        shown = (
+            "SELECT count(*) FROM asset a WHERE owner_id = ANY($1::uuid[]) AND deleted_at IS NULL"
+            " AND visibility = 'timeline' AND " + browse.STACK_PRIMARY
+        )
+        for owners in ([me], everyone):
+            buckets = json.loads(await connection.fetchval(browse.SQL_BUCKETS, owners))
+            assert sum(bucket["count"] for bucket in buckets) == await connection.fetchval(shown, owners)
+            assert [b["timeBucket"] for b in buckets] == sorted(
+                (b["timeBucket"] for b in buckets), reverse=True
+            )
+        month, city, year_start, year_end = await browse.choose(connection, me)
+        mine = json.loads(await connection.fetchval(browse.SQL_BUCKETS, [me]))
+        assert month.date().isoformat() == max(mine, key=lambda bucket: bucket["count"])["timeBucket"]
+        bucket = json.loads(await connection.fetchval(browse.SQL_BUCKET, me, [me], month))
+        count = max(b["count"] for b in mine)
+        assert len(bucket["id"]) == len(bucket["ratio"]) == len(bucket["stack"]) == count
+        stacked = await connection.fetchval(
+            "SELECT count(*) FROM asset a JOIN stack s ON s.primary_asset_id = a.id"
+            " WHERE a.id = ANY($1::uuid[])",
+            bucket["id"],
+        )
+        assert len([stack for stack in bucket["stack"] if stack is not None]) == stacked
+        by_city = json.loads(await connection.fetchval(browse.SQL_SEARCH, everyone, city, None, None))
+        assert by_city
+        assert {item["exifInfo"]["city"] for item in by_city} == {city}
+        in_year = json.loads(
+            await connection.fetchval(browse.SQL_SEARCH, everyone, None, year_start, year_end)
+        )
+        assert all(item["fileCreatedAt"].startswith(str(year_start.year)) for item in in_year)
+        markers = json.loads(await connection.fetchval(browse.SQL_MARKERS, [me]))
+        assert markers
+        assert all(marker["lat"] is not None and marker["city"] for marker in markers)
+    finally:
+        await connection.close()
+    # An endpoint a branch does not have yet is reported as not built, not as a failure.
+    token = (await login(client, seed.MAIN_EMAIL, seed.PASSWORD)).token
+    ctx = browse.Context(client, None, {"Authorization": f"Bearer {token}"}, str(me), [], 1)
+    with pytest.raises(browse.NotBuilt):
+        await browse.api_call(ctx, "GET", "/no-such-endpoint")()
