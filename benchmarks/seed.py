@@ -164,6 +164,10 @@ class Event:
     camera: int
 
 
+TABLES = ("user", "partner", "person", "asset", "asset_exif", "asset_job_status", "asset_face", "stack",
+          "album", "album_user", "album_asset")  # fmt: skip
+
+
 @dataclass
 class Loaded:
     rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
@@ -183,8 +187,6 @@ JOB_COLUMNS = ("asset_id", "faces_recognized_at", "metadata_extracted_at", "dupl
 FACE_COLUMNS = ("id", "asset_id", "person_id", "image_width", "image_height", "bounding_box_x1",
                 "bounding_box_y1", "bounding_box_x2", "bounding_box_y2", "source_type", "is_visible",
                 "updated_at", "update_id")  # fmt: skip
-TABLES = ("user", "partner", "person", "asset", "asset_exif", "asset_job_status", "asset_face", "stack",
-          "album", "album_user", "album_asset")  # fmt: skip
 # Tables whose secondary indexes are rebuilt after the load rather than maintained row by row.
 BULK_TABLES = ("asset", "asset_exif", "asset_job_status", "asset_face", "album_asset")
 
@@ -225,7 +227,8 @@ class Generator:
             city_index = rng.randrange(len(CITIES)) if travelling else self.owner.home
             city = CITIES[city_index]
             zone = city[5] if travelling else home[5]
-            offset = ZoneInfo(zone).utcoffset(datetime.fromtimestamp(start, UTC).replace(tzinfo=None))
+            wall = datetime.fromtimestamp(start, UTC).replace(tzinfo=None)
+            offset = ZoneInfo(zone).utcoffset(wall) or timedelta(0)
             has_gps = rng.random() < 0.66
             camera = rng.choices(range(len(CAMERAS)), weights=[c[5] for c in CAMERAS])[0]
             events.append(Event(start, span, city_index if has_gps else None, zone, offset, camera))
@@ -266,7 +269,8 @@ class Generator:
     # skip uuid.UUID's parsing (asyncpg's own UUID type is a uuid.UUID too).
     def _random_id(self) -> uuid.UUID:
         bits = self.rng.getrandbits(128) & ~(0xF << 76 | 0x3 << 62) | (0x4 << 76 | 0x2 << 62)
-        return PgUUID(bits.to_bytes(16))
+        random_id: uuid.UUID = PgUUID(bits.to_bytes(16))
+        return random_id
 
     def _update_id(self) -> uuid.UUID:
         """A version 7 id of the current millisecond, as kit.ids.uuid7 makes them."""
@@ -274,7 +278,8 @@ class Generator:
         bits = (
             millis << 80 | 0x7 << 76 | self.rng.getrandbits(12) << 64 | 0x2 << 62 | self.rng.getrandbits(62)
         )
-        return PgUUID(bits.to_bytes(16))
+        update_id: uuid.UUID = PgUUID(bits.to_bytes(16))
+        return update_id
 
     def _asset(
         self,
@@ -299,8 +304,9 @@ class Generator:
         portrait = r() < 0.3
         if is_video:
             width, height = (3840, 2160) if r() < 0.3 else (1920, 1080)
-            duration: int | None = 2_000 + int(r() * 178_000)
-            file_size = duration * (1_500 + int(r() * 4_500))
+            milliseconds = 2_000 + int(r() * 178_000)
+            duration: int | None = milliseconds
+            file_size = milliseconds * (1_500 + int(r() * 4_500))
             extension, prefix = "MP4", "VID"
             shot: tuple[Any, ...] = (None, None, None, None, FPS[int(r() * 3)], None, None, None, None)
         else:
@@ -463,7 +469,9 @@ async def seed_albums(
 ) -> None:
     """A few big albums (thousands of assets), the rest small; the first is shared with the partner."""
     pool = owner.sampled
-    albums, album_users, album_assets = [], [], []
+    albums: list[tuple[Any, ...]] = []
+    album_users: list[tuple[Any, ...]] = []
+    album_assets: list[tuple[Any, ...]] = []
     for index in range(count):
         size = (5000, 3000, 2000)[index] if index < 3 else rng.randint(20, 400)
         size = min(size, len(pool) // 4 or len(pool))
