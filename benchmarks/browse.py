@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -57,7 +58,7 @@ SYNC_TYPES = [
 ]  # fmt: skip
 ASSET_LINES = {"AssetV2", "PartnerAssetV2", "PartnerAssetBackfillV2"}
 RSS_GROWTH_GOAL = 64 * 2**20
-TYPE_PREFIX = '{"type":"'
+TYPE_AT_LINE_START = re.compile(rb'\n\{"type": ?"(\w+)"')  # a literal start: found at memchr speed
 
 
 class NotBuilt(Exception):
@@ -273,15 +274,39 @@ def proc_status(pid: int) -> dict[str, int]:
     return values
 
 
-def line_type(line: str) -> str:
-    """The type of a sync line; sliced when it starts as compact JSON does, so a fast server is not
-    held back by this client parsing every line."""
-    if line.startswith(TYPE_PREFIX):
-        end = line.find('"', len(TYPE_PREFIX))
-        if end > 0:
-            return line[len(TYPE_PREFIX) : end]
-    kind: str = json.loads(line)["type"]
-    return kind
+class LineTypes:
+    """Counts a JSON-lines stream's types as its bytes arrive: one regex pass per chunk when every
+    line starts as compact JSON does (so a fast server is not held back by this client parsing each
+    line), else by parsing the lines."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._raw: Counter[bytes] = Counter()
+        self._pending = b"\n"  # each complete line is looked at with the newline before it
+
+    def feed(self, chunk: bytes) -> None:
+        complete, _, rest = (self._pending + chunk).rpartition(b"\n")
+        if complete:
+            self._count(complete)
+        self._pending = b"\n" + rest
+
+    def finish(self) -> Counter[str]:
+        if self._pending.strip():
+            self._count(self._pending)
+        self._pending = b"\n"
+        for kind, count in self._raw.items():
+            self.counts[kind.decode()] += count
+        self._raw.clear()
+        return self.counts
+
+    def _count(self, lines: bytes) -> None:
+        found = TYPE_AT_LINE_START.findall(lines)
+        if len(found) == lines.count(b"\n"):
+            self._raw.update(found)
+            return
+        for line in lines.split(b"\n"):
+            if line.strip():
+                self.counts[json.loads(line)["type"]] += 1
 
 
 async def api_sync(ctx: Context, pid: int | None) -> float | None:
@@ -290,7 +315,7 @@ async def api_sync(ctx: Context, pid: int | None) -> float | None:
     sampler = RssSampler(pid) if pid and before else None
     if sampler:
         sampler.start()
-    types: Counter[str] = Counter()
+    line_types = LineTypes()
     started = time.perf_counter()
     first_line = None
     try:
@@ -306,20 +331,19 @@ async def api_sync(ctx: Context, pid: int | None) -> float | None:
                 body = (await response.aread()).decode(errors="replace")[:300]
                 print(f"{'first full sync (API)':<34} FAILED: {response.status_code}: {body}")
                 return None
-            async for line in response.aiter_lines():
-                if not line:
-                    continue
+            async for chunk in response.aiter_bytes():
                 if first_line is None:
                     first_line = time.perf_counter() - started
-                types[line_type(line)] += 1
+                line_types.feed(chunk)
     finally:
         peak = sampler.stop() if sampler else 0
     seconds = time.perf_counter() - started
+    types = line_types.finish()
     assets = sum(types[name] for name in ASSET_LINES)
     lines = sum(types.values())
     rate = assets / seconds if seconds else 0.0
     print(f"{'first full sync (API)':<34} {lines:,} lines ({assets:,} assets) in {seconds:.1f} s, "
-          f"first line after {1000 * (first_line or 0):.0f} ms: {rate:,.0f} assets/s "
+          f"first bytes after {1000 * (first_line or 0):.0f} ms: {rate:,.0f} assets/s "
           f"(goal >= 50,000: {'met' if rate >= 50_000 else 'MISSED'})")  # fmt: skip
     print(f"{'':<34} by type: {dict(types.most_common())}")
     if sampler:
