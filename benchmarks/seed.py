@@ -198,6 +198,9 @@ class Generator:
 
     def __init__(self, rng: random.Random, owner: Owner, now: datetime, face_rate: float) -> None:
         self.rng = rng
+        # Ids from their own stream, seeded by the (random) owner id: the data is reproducible from
+        # --seed, and a second library seeded into the same database gets ids of its own.
+        self.ids = random.Random(owner.id.int)  # noqa: S311 - unique, not secret
         self.owner = owner
         self.now = now
         self.face_rate = face_rate
@@ -267,10 +270,10 @@ class Generator:
         if size > 1:
             self.stacks.append((uuid.uuid4(), ids[0], ids))
 
-    # Generating ids is a good part of the seed's time: these take their bits from the seeded rng and
+    # Generating ids is a good part of the seed's time: these take their bits from a seeded rng and
     # skip uuid.UUID's parsing (asyncpg's own UUID type is a uuid.UUID too).
     def _random_id(self) -> uuid.UUID:
-        bits = self.rng.getrandbits(128) & ~(0xF << 76 | 0x3 << 62) | (0x4 << 76 | 0x2 << 62)
+        bits = self.ids.getrandbits(128) & ~(0xF << 76 | 0x3 << 62) | (0x4 << 76 | 0x2 << 62)
         random_id: uuid.UUID = PgUUID(bits.to_bytes(16))
         return random_id
 
@@ -278,7 +281,7 @@ class Generator:
         """A version 7 id of the current millisecond, as kit.ids.uuid7 makes them."""
         millis = time.time_ns() // 1_000_000
         bits = (
-            millis << 80 | 0x7 << 76 | self.rng.getrandbits(12) << 64 | 0x2 << 62 | self.rng.getrandbits(62)
+            millis << 80 | 0x7 << 76 | self.ids.getrandbits(12) << 64 | 0x2 << 62 | self.ids.getrandbits(62)
         )
         update_id: uuid.UUID = PgUUID(bits.to_bytes(16))
         return update_id

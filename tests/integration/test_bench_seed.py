@@ -219,3 +219,24 @@ async def test_browse_raw_sql_reads_the_seeded_library(
     ctx = browse.Context(client, None, {"Authorization": f"Bearer {token}"}, str(me), [], 1)
     with pytest.raises(browse.NotBuilt):
         await browse.api_call(ctx, "GET", "/no-such-endpoint")()
+
+
+async def test_a_second_library_goes_into_the_same_database(
+    database_url: str, seeded: tuple[Any, set[str], set[str]]
+) -> None:
+    """Same --seed, other users: its own ids, and its main user is no second admin."""
+    first = seeded[0]
+    plan = seed.Plan(ASSETS, PARTNER_ASSETS, ALBUMS, STACKS, PEOPLE, 0.3, seed=7)
+    second = await seed.seed(
+        database_url, plan, main_email="second@albumen.test", partner_email="second-partner@albumen.test"
+    )
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM asset") == 2 * (ASSETS + PARTNER_ASSETS)
+        admins = await connection.fetch('SELECT id FROM "user" WHERE is_admin')
+        assert [row["id"] for row in admins] == [first.main_id]
+        assert second.main_id != first.main_id
+    finally:
+        await connection.close()
+    with pytest.raises(SystemExit, match="already exists"):
+        await seed.seed(database_url, plan)
