@@ -405,15 +405,19 @@ def start_server(data_dir: Path, database_url: str | None) -> tuple[subprocess.P
     )  # fmt: skip
     if database_url:
         env["ALBUMEN_DATABASE_URL"] = database_url
-    log = (data_dir.parent / f"{data_dir.name}-browse-server.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "albumen.cli.main", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    log = data_dir.parent / f"{data_dir.name}-browse-server.log"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "albumen.cli.main", "serve"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"browse: albumen serve exited with {process.returncode}; see {log.name}")
+            raise SystemExit(f"browse: albumen serve exited with {process.returncode}; see {log}")
         try:
             if httpx.get(f"{base}/api/server/ping", timeout=2).status_code == 200:
                 return process, base
@@ -421,7 +425,7 @@ def start_server(data_dir: Path, database_url: str | None) -> tuple[subprocess.P
             pass
         time.sleep(0.3)
     process.kill()
-    raise SystemExit(f"browse: albumen serve did not answer within 180 s; see {log.name}")
+    raise SystemExit(f"browse: albumen serve did not answer within 180 s; see {log}")
 
 
 def embedded_url(data_dir: Path) -> str:
@@ -459,14 +463,17 @@ async def run(args: argparse.Namespace) -> None:
         process, base = start_server(args.data_dir, args.database_url)
         pid = process.pid
     try:
-        database_url = args.database_url or embedded_url(args.data_dir)
-        db = await asyncpg.connect(database_url)
-        async with httpx.AsyncClient(base_url=f"{base}/api", timeout=120) as client:
-            user_id, token = await login(client, args.email, args.password)
-            partner_id, _ = await login(client, args.partner_email, args.password)
-            ctx = Context(client, db, {"Authorization": f"Bearer {token}"}, user_id, [partner_id], args.runs)
-            await report(ctx, pid, args.skip_sync)
-        await db.close()
+        db = await asyncpg.connect(args.database_url or embedded_url(args.data_dir))
+        try:
+            async with httpx.AsyncClient(base_url=f"{base}/api", timeout=120) as client:
+                user_id, token = await login(client, args.email, args.password)
+                partner_id, _ = await login(client, args.partner_email, args.password)
+                headers = {"Authorization": f"Bearer {token}"}
+                await report(
+                    Context(client, db, headers, user_id, [partner_id], args.runs), pid, args.skip_sync
+                )
+        finally:
+            await db.close()
     finally:
         if process is not None:
             process.terminate()
