@@ -77,14 +77,14 @@ async def delete_memory(id: UUID4, auth: Auth, service: Service) -> None:
     await service.delete(auth, id)
 
 
-@router.operation("addMemoryAssets")
+@router.operation("addMemoryAssets", **OMIT_UNSET)
 async def add_memory_assets(
     id: UUID4, body: dto.BulkIdsDto, auth: Auth, service: Service
 ) -> list[dto.BulkIdResponseDto]:
     return await service.add_assets(auth, id, body)
 
 
-@router.operation("removeMemoryAssets")
+@router.operation("removeMemoryAssets", **OMIT_UNSET)
 async def remove_memory_assets(
     id: UUID4, body: dto.BulkIdsDto, auth: Auth, service: Service
 ) -> list[dto.BulkIdResponseDto]:
