@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, delete, exists, extract, func, insert, select, update
+from sqlalchemy import Date, cast, delete, exists, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -51,7 +51,8 @@ class MemoryFilter:
 
 def _local_day() -> Any:
     """An asset's calendar day where it was taken (local_date_time holds local wall time as UTC)."""
-    return cast(func.timezone("UTC", Asset.local_date_time), Date)
+    # A literal zone, so the expression is the one ix_asset_local_date_time_day indexes.
+    return cast(func.timezone(literal_column("'UTC'::text"), Asset.local_date_time), Date)
 
 
 class MemoryRepository:
@@ -192,28 +193,44 @@ class MemoryRepository:
 
     async def earliest_year(self) -> int | None:
         """The year of the oldest asset of anyone (Immich looks back that far)."""
-        year = await self.db.scalar(select(func.min(extract("year", _local_day()))))
-        return int(year) if year is not None else None
+        first: date | None = await self.db.scalar(select(func.min(_local_day())))
+        return first.year if first is not None else None
 
-    async def taken_on(self, owner_id: uuid.UUID, day: date) -> list[uuid.UUID]:
-        """Up to ON_THIS_DAY_LIMIT of the owner's live timeline assets taken on `day` that have a
-        preview to show, oldest first."""
+    async def taken_on(self, owner_id: uuid.UUID, days: Sequence[date]) -> dict[int, list[uuid.UUID]]:
+        """For each of `days` (one per year), up to ON_THIS_DAY_LIMIT of the owner's live timeline
+        assets taken that day that have a preview to show, oldest first; by year."""
+        if not days:
+            return {}
         has_preview = exists(
             select(AssetFile.id).where(AssetFile.asset_id == Asset.id, AssetFile.type == "preview")
         )
-        statement = (
-            select(Asset.id)
+        day = _local_day()
+        ranked = (
+            select(
+                Asset.id,
+                day.label("day"),
+                func.row_number()
+                .over(partition_by=day, order_by=(Asset.local_date_time, Asset.id))
+                .label("rank"),
+            )
             .where(
                 Asset.owner_id == owner_id,
-                _local_day() == day,
+                day.in_(days),
                 Asset.visibility == TIMELINE,
                 Asset.deleted_at.is_(None),
                 has_preview,
             )
-            .order_by(Asset.local_date_time, Asset.id)
-            .limit(ON_THIS_DAY_LIMIT)
+            .subquery()
         )
-        return list((await self.db.scalars(statement)).all())
+        statement = (
+            select(ranked.c.id, ranked.c.day)
+            .where(ranked.c.rank <= ON_THIS_DAY_LIMIT)
+            .order_by(ranked.c.day, ranked.c.rank)
+        )
+        found: dict[int, list[uuid.UUID]] = defaultdict(list)
+        for asset_id, taken in (await self.db.execute(statement)).all():
+            found[taken.year].append(asset_id)
+        return found
 
     async def has_on_this_day(self, owner_id: uuid.UUID, year: int, show_at: datetime) -> bool:
         statement = select(Memory.id).where(

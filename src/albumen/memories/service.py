@@ -178,20 +178,21 @@ class MemoryService:
     async def _on_this_day(self, owner_id: uuid.UUID, target: date, earliest_year: int) -> int:
         """One memory per earlier year with assets taken on the target's month and day."""
         show_at, hide_at = start_of(target), end_of(target)
-        created = 0
-        for year in range(target.year - 1, earliest_year - 1, -1):
+        days = []
+        for year in range(earliest_year, target.year):
             try:
-                day = target.replace(year=year)
+                days.append(target.replace(year=year))
             except ValueError:  # 29 February of a year that has none
                 continue
-            asset_ids = await self.memories.taken_on(owner_id, day)
-            if not asset_ids or await self.memories.has_on_this_day(owner_id, year, show_at):
+        created = 0
+        for year, asset_ids in sorted((await self.memories.taken_on(owner_id, days)).items()):
+            if await self.memories.has_on_this_day(owner_id, year, show_at):
                 continue
             memory = Memory(
                 owner_id=owner_id,
                 type=ON_THIS_DAY,
                 data={"year": year},
-                memory_at=start_of(day),
+                memory_at=start_of(target.replace(year=year)),
                 show_at=show_at,
                 hide_at=hide_at,
             )
