@@ -409,3 +409,23 @@ async def test_cleanup_drops_assets_off_the_timeline(
     assert rows == [(shown,)]
     audited = await _sql(database_url, "SELECT memory_id::text, asset_id::text FROM memory_asset_audit")
     assert audited == [(memory["id"], archived)]
+
+
+async def test_at_most_twenty_a_year_and_29_february(
+    client: httpx.AsyncClient, app: Any, database_url: str
+) -> None:
+    alice, _ = await _people(client)
+    burst = [await upload_id(client, alice, f"burst-{n}.jpg") for n in range(21)]
+    leap = await upload_id(client, alice, "leap.jpg")
+    await settle(app)
+    taken = {asset_id: f"2024-02-29T10:{n:02d}:00" for n, asset_id in enumerate(reversed(burst))}
+    taken[leap] = "2023-03-01T10:00:00"
+    await _date_library(database_url, taken, set(taken))
+
+    # 29 February 2028: the window (26 Feb to 3 Mar) reaches back to years without that day.
+    assert await generate_memories(app.state.container.database, datetime(2028, 2, 29, tzinfo=UTC)) == 2
+    generated = {(year, show[:10]): ids for _, year, _, show, _, ids in await _generated(database_url)}
+    # The twenty taken first; the last upload was taken first (the dates run backwards).
+    assert generated[(2024, "2028-02-29")] == list(reversed(burst))[:20]
+    assert generated[(2023, "2028-03-01")] == [leap]
+    assert len(generated) == 2
