@@ -35,8 +35,10 @@ def _routers() -> list[object]:
     from albumen.authn.endpoints import router as authn
     from albumen.downloads.endpoints import router as downloads
     from albumen.jobs.endpoints import router as jobs
+    from albumen.memories.endpoints import router as memories
     from albumen.oauth.endpoints import router as oauth
     from albumen.sessions.endpoints import router as sessions
+    from albumen.stacks.endpoints import router as stacks
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
     from albumen.trash.endpoints import router as trash
@@ -46,7 +48,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs,
+        system, health, jobs, stacks, memories,
     ]  # fmt: skip
 
 

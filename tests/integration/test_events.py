@@ -294,3 +294,42 @@ async def test_a_forced_user_delete_tells_the_admin_once_the_account_is_gone(
     listed = await http.get("/admin/users", headers=admin.headers, params={"withDeleted": "true"})
     assert leaving.user_id not in {user["id"] for user in listed.json()}
     await client.expect_nothing()
+
+
+async def test_stack_changes_tell_the_owner(
+    server: RunningServer,
+    accounts: tuple[LoggedIn, LoggedIn],
+    http: httpx.AsyncClient,
+    listeners: list[Listener],
+) -> None:
+    """Immich's `on_asset_stack_update`, without arguments, after each stack write."""
+    admin, user = accounts
+    owner = await listener(listeners).connect(server, user.headers)
+    assert await owner.expect("on_server_version") == (SERVER_VERSION,)
+    other = await listener(listeners).connect(server, admin.headers)
+    assert await other.expect("on_server_version") == (SERVER_VERSION,)
+    a, b, c, d = [(await upload_asset(http, user, f"stacked-{n}.jpg")).json()["id"] for n in range(4)]
+
+    created = await http.post("/stacks", headers=user.headers, json={"assetIds": [a, b, c]})
+    assert created.status_code == 201, created.text
+    stack_id = created.json()["id"]
+    assert await owner.expect("on_asset_stack_update") == ()
+    assert (
+        await http.put(f"/stacks/{stack_id}", headers=user.headers, json={"primaryAssetId": b})
+    ).is_success
+    assert await owner.expect("on_asset_stack_update") == ()
+    assert (await http.delete(f"/stacks/{stack_id}/assets/{c}", headers=user.headers)).status_code == 204
+    assert await owner.expect("on_asset_stack_update") == ()
+    assert (await http.delete(f"/stacks/{stack_id}", headers=user.headers)).status_code == 204
+    assert await owner.expect("on_asset_stack_update") == ()
+    other_stack = (await http.post("/stacks", headers=user.headers, json={"assetIds": [c, d]})).json()["id"]
+    assert await owner.expect("on_asset_stack_update") == ()
+    deleted = await http.request("DELETE", "/stacks", headers=user.headers, json={"ids": [other_stack]})
+    assert deleted.status_code == 204
+    assert await owner.expect("on_asset_stack_update") == ()
+
+    # A refused request tells no one.
+    refused = await http.post("/stacks", headers=admin.headers, json={"assetIds": [a, b]})
+    assert refused.status_code == 400
+    await other.expect_nothing()
+    await owner.expect_nothing(0)

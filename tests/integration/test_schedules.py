@@ -94,12 +94,13 @@ async def test_nightly_tasks_fire_once_at_the_start_time_across_processes(
     clock.now = NIGHT + timedelta(seconds=35)  # 03:00:05
     assert await tick_both() == ["nightlyJobs"]  # one process fired, the other saw it done
     nightly = await queued(one)
-    # Of Immich's nightly jobs, those with a handler: the orphan sweep (with databaseCleanup) and missing
-    # thumbnails; face clustering needs machine learning and is skipped, as is what is not built yet.
+    # Of Immich's nightly jobs, those with a handler: the orphan sweep and memory cleanup (with
+    # databaseCleanup), memories and missing thumbnails; face clustering needs machine learning and is
+    # skipped, as is what is not built yet.
     assert "AssetGenerateThumbnailsQueueAll" in nightly
     assert "AlbumenOrphanFileSweep" in nightly
+    assert {"MemoryGenerate", "MemoryCleanup"} <= set(nightly)
     assert "FacialRecognitionQueueAll" not in nightly
-    assert "MemoryGenerate" not in nightly
     assert len(nightly) == len(set(nightly))
     for _ in range(3):
         clock.now += timedelta(seconds=20)
@@ -108,7 +109,9 @@ async def test_nightly_tasks_fire_once_at_the_start_time_across_processes(
 
     # A new start time takes effect at the next look, without a restart; flags are honoured.
     await empty_all(one)
-    await set_config(one, {"nightlyTasks": {"startTime": "03:05", "databaseCleanup": False}})
+    await set_config(
+        one, {"nightlyTasks": {"startTime": "03:05", "databaseCleanup": False, "generateMemories": False}}
+    )
     clock.now = NIGHT + timedelta(minutes=5, seconds=31)  # 03:05:01
     assert await tick_both() == ["nightlyJobs"]
     assert await queued(one) == ["AssetGenerateThumbnailsQueueAll"]

@@ -8,7 +8,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
-from albumen.models import Album, AlbumAsset, AlbumUser, ApiKey, Asset, Partner, Session, User
+from albumen.models import (
+    Album,
+    AlbumAsset,
+    AlbumUser,
+    ApiKey,
+    Asset,
+    Memory,
+    Partner,
+    Session,
+    Stack,
+    User,
+)
 
 # Partners see what the owner shows on the timeline (and live-photo motion parts, which are hidden).
 PARTNER_VISIBLE = ("timeline", "hidden")
@@ -27,6 +38,18 @@ class AccessRepository:
     async def owned_api_keys(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         result = await self.db.scalars(
             select(ApiKey.id).where(ApiKey.user_id == user_id, among(ApiKey.id, ids))
+        )
+        return set(result.all())
+
+    async def owned_stacks(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Stack.id).where(Stack.owner_id == user_id, among(Stack.id, ids))
+        )
+        return set(result.all())
+
+    async def owned_memories(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Memory.id).where(Memory.owner_id == user_id, among(Memory.id, ids))
         )
         return set(result.all())
 

@@ -62,6 +62,14 @@ def _albums_for(*roles: str) -> Check:
     return check
 
 
+async def _own_stacks(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_stacks(auth.user.id, ids)
+
+
+async def _own_memories(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_memories(auth.user.id, ids)
+
+
 async def _own_user(_repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Immich's timeline.download: a whole library by user id is the caller's own, never a partner's."""
     return ids & {auth.user.id}
@@ -98,6 +106,12 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.albumAsset_create: _ALBUM_EDITOR,
     dto.Permission.albumAsset_delete: _ALBUM_EDITOR,
     dto.Permission.timeline_download: _own_user,
+    dto.Permission.stack_read: _own_stacks,
+    dto.Permission.stack_update: _own_stacks,
+    dto.Permission.stack_delete: _own_stacks,
+    dto.Permission.memory_read: _own_memories,
+    dto.Permission.memory_update: _own_memories,
+    dto.Permission.memory_delete: _own_memories,
 }
 
 

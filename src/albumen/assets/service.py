@@ -35,6 +35,8 @@ from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest, NotFound
 from albumen.media import types as media_types
 from albumen.models import Asset, User
+from albumen.stacks.schemas import asset_stack
+from albumen.stacks.service import StackService
 from albumen.storage.base import StorageBackend, WriteResult
 from albumen.storage.layout import ASSET_FILE_KIND, StorageKind, sidecar_key, upload_key
 from albumen.users.schemas import user_dto
@@ -264,6 +266,7 @@ class AssetService:
         await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         asset = await self._load(asset_id)
         response = asset_response(asset, await self.repository.exif(asset_id))
+        response.stack = asset_stack(await StackService(self.db).summary(asset.stack_id))
         owner = await self.db.get(User, asset.owner_id)
         if owner is not None:
             response.owner = user_dto(owner)
@@ -533,6 +536,7 @@ class AssetService:
         part goes with its still, as in Immich."""
         ids = unique_ids([*ids, *await self.repository.motion_parts(ids)])
         files = await self.repository.stored_files(ids)
+        await StackService(self.db).release(ids)  # a stack's primary may not go while the stack stays
         for owner_id, size in await self.repository.delete_for_good(ids):
             await self.repository.add_usage(owner_id, -size)
         if files:

@@ -75,3 +75,8 @@ def asset_hidden(user_id: uuid.UUID, asset_id: uuid.UUID) -> ClientEvent:
 def user_delete(user_id: uuid.UUID) -> ClientEvent:
     """`on_user_delete`: broadcast to everyone, as Immich does."""
     return to_all("on_user_delete", str(user_id))
+
+
+def asset_stack_update(user_id: uuid.UUID) -> ClientEvent:
+    """`on_asset_stack_update`, without arguments: some stack of the user changed (clients reload)."""
+    return to_user(user_id, "on_asset_stack_update")

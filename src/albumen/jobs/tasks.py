@@ -16,6 +16,7 @@ from albumen.jobs.queue import JobQueue
 from albumen.jobs.schemas import QueueName
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import prepare
+from albumen.memories import tasks as memories_tasks
 from albumen.sessions import tasks as sessions_tasks
 from albumen.users import tasks as users_tasks
 
@@ -37,6 +38,7 @@ def register_handlers(container: Container) -> None:
     sessions_tasks.register(container)
     backups.register(container)
     orphans.register(container)
+    memories_tasks.register(container)
 
 
 @contextlib.asynccontextmanager

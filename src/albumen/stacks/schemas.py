@@ -1,0 +1,28 @@
+"""Stack rows as Immich's DTOs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from albumen.assets.schemas import asset_response
+from albumen.immich import dto
+from albumen.models import Stack
+from albumen.stacks.repository import Member, StackSummary
+
+
+def stack_response(stack: Stack, members: Sequence[Member]) -> dto.StackResponseDto:
+    """The primary first, then the other members in the order given."""
+    ordered = sorted(members, key=lambda member: member[0].id != stack.primary_asset_id)
+    return dto.StackResponseDto(
+        id=stack.id,
+        primaryAssetId=stack.primary_asset_id,
+        assets=[asset_response(asset, exif) for asset, exif in ordered],
+    )
+
+
+def asset_stack(summary: StackSummary | None) -> dto.AssetStackResponseDto | None:
+    if summary is None:
+        return None
+    return dto.AssetStackResponseDto(
+        id=summary.id, primaryAssetId=summary.primary_asset_id, assetCount=summary.asset_count
+    )
