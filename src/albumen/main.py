@@ -37,6 +37,7 @@ def _routers() -> list[object]:
     from albumen.jobs.endpoints import router as jobs
     from albumen.oauth.endpoints import router as oauth
     from albumen.sessions.endpoints import router as sessions
+    from albumen.sync.endpoints import router as sync
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
     from albumen.trash.endpoints import router as trash
@@ -46,7 +47,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs,
+        system, health, jobs, sync,
     ]  # fmt: skip
 
 

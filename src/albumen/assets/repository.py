@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
+from albumen.kit.ids import uuid7
 from albumen.models import (
     Album,
     AlbumAsset,
@@ -419,14 +420,20 @@ class AssetRepository:
             update(Asset).where(among(Asset.live_photo_video_id, ids)).values(live_photo_video_id=None)
         )
         # Albums that keep existing lose these assets: the sync stream replays that from album_asset_audit.
-        await self.db.execute(
-            insert(AlbumAssetAudit).from_select(
-                ["album_id", "asset_id"],
+        # Values rather than INSERT … SELECT: a Python-side default (the uuid7 audit id) is evaluated
+        # once per statement there, so two rows would collide on it.
+        memberships = (
+            await self.db.execute(
                 select(AlbumAsset.album_id, AlbumAsset.asset_id)
                 .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
-                .where(among(AlbumAsset.asset_id, ids)),
+                .where(among(AlbumAsset.asset_id, ids))
             )
-        )
+        ).all()
+        if memberships:
+            await self.db.execute(
+                insert(AlbumAssetAudit),
+                [{"album_id": album_id, "asset_id": asset_id} for album_id, asset_id in memberships],
+            )
         rows = (
             await self.db.execute(
                 delete(Asset).where(among(Asset.id, ids)).returning(Asset.id, Asset.owner_id)
@@ -455,7 +462,7 @@ class AssetRepository:
             await self.db.execute(
                 statement.on_conflict_do_update(
                     index_elements=[AssetMetadata.asset_id, AssetMetadata.key],
-                    set_={"value": value, "updated_at": func.now()},
+                    set_={"value": value, "updated_at": func.now(), "update_id": uuid7()},
                 )
             )
 
