@@ -415,6 +415,13 @@ class AssetRepository:
             .group_by(Asset.owner_id)
         )
         freed = [(owner, int(total or 0)) for owner, total in (await self.db.execute(sizes)).all()]
+        # Cleared here rather than by the foreign key's SET NULL, which would leave update_id as it was
+        # and the phones with a thumbnail that no longer exists.
+        await self.db.execute(
+            update(Album)
+            .where(among(Album.album_thumbnail_asset_id, ids))
+            .values(album_thumbnail_asset_id=None)
+        )
         # A still whose motion part goes away stays a plain photo.
         await self.db.execute(
             update(Asset).where(among(Asset.live_photo_video_id, ids)).values(live_photo_video_id=None)
