@@ -9,6 +9,7 @@ import json
 import re
 import time
 import uuid
+from datetime import timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -490,3 +491,20 @@ def test_a_raw_http_client_reads_the_stream_line_by_line(postgres_url: str, tmp_
         assert types.count("AssetV2") == 3
         assert types[0] == "AuthUserV1"
         assert types[-1] == "SyncCompleteV1"
+
+
+async def test_audit_rows_are_pruned_after_31_days(app: Any, database_url: str) -> None:
+    from albumen.jobs.schemas import JobName
+    from albumen.sync.tasks import prune_audit_tables
+
+    container = app.state.container
+    assert container.jobs.has_handler(JobName.AuditTableCleanup)
+    kept, dropped = uuid.uuid4(), uuid.uuid4()
+    insert = "INSERT INTO asset_audit (id, asset_id, owner_id, deleted_at) VALUES ($1, $2, $3, now() - $4::interval)"
+    await _sql(database_url, insert, uuid7(), kept, uuid.uuid4(), timedelta(days=30))
+    await _sql(database_url, insert, uuid7(), dropped, uuid.uuid4(), timedelta(days=32))
+    old_user = "INSERT INTO user_audit (id, user_id, deleted_at) VALUES ($1, $2, now() - interval '40 days')"
+    await _sql(database_url, old_user, uuid7(), uuid.uuid4())
+    assert await prune_audit_tables(container.database) == 2
+    assert [row["asset_id"] for row in await _sql(database_url, "SELECT asset_id FROM asset_audit")] == [kept]
+    assert await _sql(database_url, "SELECT id FROM user_audit") == []
