@@ -2,7 +2,7 @@
 as keyset-ordered statements whose first column is the id the client acknowledges; plus checkpoints.
 
 Every statement selects its data columns already labelled with the client's (camelCase) names and
-binary columns already in base64, so rows go to JSON without per-row mapping in Python.
+binary columns already in base64; PostgreSQL then writes the JSON lines themselves (`lines`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     case,
     delete,
     false,
     func,
+    literal_column,
     or_,
     select,
+    text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -221,12 +223,30 @@ class SyncRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def pages(self, statement: Select[Any]) -> AsyncIterator[tuple[list[str], Sequence[Row[Any]]]]:
-        """(column names, rows) pages of a statement, read through a server-side cursor."""
-        result = await self.db.stream(statement.execution_options(yield_per=PAGE_ROWS))
-        keys = list(result.keys())
-        async for page in result.partitions(PAGE_ROWS):
-            yield keys, page
+    async def use_utc(self) -> None:
+        """Timestamps in the JSON PostgreSQL writes come out in UTC (`…+00:00`) whatever the server's zone."""
+        await self.db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+
+    async def lines(
+        self, statement: Select[Any], entity: str, create_id: uuid.UUID | None = None
+    ) -> AsyncIterator[str]:
+        """The statement's rows as finished JSON lines, a page at a time, read through a server-side
+        cursor. PostgreSQL writes each whole line (`row_to_json` of the data columns), so Python only
+        joins text: no per-row objects, flat memory however many rows match."""
+        rows = statement.subquery("s")
+        data = select(*[column for column in rows.c if column.name != ACK_ID]).correlate(rows).lateral("d")
+        backfill = f"{create_id}|" if create_id is not None else ""
+        line = func.concat(
+            f'{{"type":"{entity}","data":',
+            func.row_to_json(literal_column("d")),
+            f',"ack":"{entity}|{backfill}',
+            rows.c[ACK_ID],
+            '"}',
+        )
+        query = select(line).select_from(rows).join(data, true()).order_by(rows.c[ACK_ID])
+        result = await self.db.stream(query.execution_options(yield_per=PAGE_ROWS))
+        async for page in result.scalars().partitions(PAGE_ROWS):
+            yield "\n".join(page) + "\n"
 
     # -- who the user sees ----------------------------------------------------------------------------
 

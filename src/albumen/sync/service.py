@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from pydantic_core import to_json
-from sqlalchemy import Row, Select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.authn.schemas import AuthContext
@@ -63,17 +62,6 @@ def _valid_ack(text: str) -> Ack:
 
 def _line(entity: str, ack: str, data: bytes = b"{}") -> bytes:
     return b'{"type":"' + entity.encode() + b'","data":' + data + b',"ack":"' + ack.encode() + b'"}\n'
-
-
-def _encode(entity: str, keys: list[str], rows: Sequence[Row[Any]], create_id: str | None) -> bytes:
-    """One JSON line per row; the first column is the id acknowledged, the rest is the data."""
-    head = b'{"type":"' + entity.encode() + b'","data":'
-    ack_head = b',"ack":"' + entity.encode() + b"|" + (create_id.encode() + b"|" if create_id else b"")
-    names = keys[1:]
-    return b"".join(
-        head + to_json(dict(zip(names, row[1:], strict=True))) + ack_head + str(row[0]).encode() + b'"}\n'
-        for row in rows
-    )
 
 
 class SyncService:
@@ -133,6 +121,7 @@ class SyncService:
     ) -> AsyncIterator[bytes]:
         # Its own unit of work: the request's has ended by the time the body streams.
         async with self.database.unit_of_work() as db:
+            await SyncRepository(db).use_utc()
             now = uuid7_at(time.time_ns() // 1_000_000 - 1)
             writer = _StreamWriter(SyncRepository(db), user_id, session_id, now, checkpoints)
             for kind in types:
@@ -243,9 +232,8 @@ class _StreamWriter:
     async def _emit(
         self, entity: Entity, statement: Select[Any], create_id: uuid.UUID | None = None
     ) -> AsyncIterator[bytes]:
-        backfill_of = str(create_id) if create_id is not None else None
-        async for keys, rows in self.repo.pages(statement):
-            yield _encode(entity.value, keys, rows, backfill_of)
+        async for page in self.repo.lines(statement, entity.value, create_id):
+            yield page.encode()
 
     async def _rows(self, entity: Entity, query: Query) -> AsyncIterator[bytes]:
         async for chunk in self._emit(entity, query(self.user_id, self.now, self._after(entity))):
