@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from albumen.immich import dto
 from albumen.kit.ids import uuid7, uuid7_at
 from tests.support.assets import fake_jpeg, upload_id
 from tests.support.jobs import settle
@@ -51,6 +52,40 @@ PHONE_TYPES = [
 ]
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 ID_KEYS = ("albumId", "assetId", "userId", "id", "stackId", "sharedById", "sharedWithId")
+# Line types whose data schema is not simply Sync<type> in the spec.
+SCHEMA_OF = {
+    "PartnerAssetV2": "SyncAssetV2",
+    "PartnerAssetBackfillV2": "SyncAssetV2",
+    "PartnerAssetDeleteV1": "SyncAssetDeleteV1",
+    "PartnerAssetExifV1": "SyncAssetExifV1",
+    "PartnerAssetExifBackfillV1": "SyncAssetExifV1",
+    "PartnerStackV1": "SyncStackV1",
+    "PartnerStackBackfillV1": "SyncStackV1",
+    "PartnerStackDeleteV1": "SyncStackDeleteV1",
+    "AlbumAssetCreateV2": "SyncAssetV2",
+    "AlbumAssetUpdateV2": "SyncAssetV2",
+    "AlbumAssetBackfillV2": "SyncAssetV2",
+    "AlbumAssetExifCreateV1": "SyncAssetExifV1",
+    "AlbumAssetExifUpdateV1": "SyncAssetExifV1",
+    "AlbumAssetExifBackfillV1": "SyncAssetExifV1",
+    "AlbumUserBackfillV1": "SyncAlbumUserV1",
+    "AlbumToAssetBackfillV1": "SyncAlbumToAssetV1",
+    "MemoryToAssetV1": "SyncMemoryAssetV1",
+    "MemoryToAssetDeleteV1": "SyncMemoryAssetDeleteV1",
+    "SyncAckV1": "SyncAckV1",
+    "SyncResetV1": "SyncResetV1",
+    "SyncCompleteV1": "SyncCompleteV1",
+}
+
+
+def _conforms(line: dict[str, Any]) -> None:
+    """Each line's data has exactly the fields of its schema in the spec, with valid values."""
+    model = getattr(dto, SCHEMA_OF.get(line["type"], f"Sync{line['type']}"))
+    assert set(line["data"]) == set(model.model_fields), (
+        line["type"],
+        set(line["data"]) ^ set(model.model_fields),
+    )
+    model.model_validate(line["data"])
 
 
 async def _sql(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
@@ -70,7 +105,10 @@ async def _stream(client: httpx.AsyncClient, who: LoggedIn, **body: Any) -> list
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(JSON_LINES)
     assert response.text.endswith("\n")
-    return [json.loads(line) for line in response.text.splitlines()]
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    for line in lines:
+        _conforms(line)
+    return lines
 
 
 async def _ack_like_the_phone(client: httpx.AsyncClient, who: LoggedIn, lines: list[dict[str, Any]]) -> None:
@@ -500,7 +538,8 @@ async def test_audit_rows_are_pruned_after_31_days(app: Any, database_url: str) 
     container = app.state.container
     assert container.jobs.has_handler(JobName.AuditTableCleanup)
     kept, dropped = uuid.uuid4(), uuid.uuid4()
-    insert = "INSERT INTO asset_audit (id, asset_id, owner_id, deleted_at) VALUES ($1, $2, $3, now() - $4::interval)"
+    insert = "INSERT INTO asset_audit (id, asset_id, owner_id, deleted_at) "
+    insert += "VALUES ($1, $2, $3, now() - $4::interval)"
     await _sql(database_url, insert, uuid7(), kept, uuid.uuid4(), timedelta(days=30))
     await _sql(database_url, insert, uuid7(), dropped, uuid.uuid4(), timedelta(days=32))
     old_user = "INSERT INTO user_audit (id, user_id, deleted_at) VALUES ($1, $2, now() - interval '40 days')"
@@ -508,3 +547,71 @@ async def test_audit_rows_are_pruned_after_31_days(app: Any, database_url: str) 
     assert await prune_audit_tables(container.database) == 2
     assert [row["asset_id"] for row in await _sql(database_url, "SELECT asset_id FROM asset_audit")] == [kept]
     assert await _sql(database_url, "SELECT id FROM user_audit") == []
+
+
+async def test_rows_of_other_features_stream_as_their_schemas(
+    client: httpx.AsyncClient, app: Any, database_url: str
+) -> None:
+    """People, faces, OCR, memories, edits, metadata: built elsewhere; whatever rows exist stream."""
+    admin = await sign_up_admin(client)
+    photo = await upload_id(client, admin, "photo.jpg")
+    await settle(app)
+    owner, asset = uuid.UUID(admin.user_id), uuid.UUID(photo)
+    person, face, memory = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    statements = [
+        ("INSERT INTO person (id, owner_id, name, birth_date, update_id) "
+         "VALUES ($1, $2, 'Ann', '1990-02-03', $3)", person, owner, uuid7()),
+        ("INSERT INTO asset_face (id, asset_id, person_id, bounding_box_x2, update_id) "
+         "VALUES ($1, $2, $3, 10, $4)", face, asset, person, uuid7()),
+        ("INSERT INTO asset_ocr (asset_id, x1, y1, x2, y2, x3, y3, x4, y4, box_score, text_score, text, "
+         "update_id) VALUES ($1, 0, 0, 1, 0, 1, 1, 0, 1, 0.9, 0.8, 'EXIT', $2)", asset, uuid7()),
+        ("INSERT INTO asset_edit (asset_id, action, parameters, sequence, update_id) "
+         "VALUES ($1, 'rotate', '{\"angle\": 90}', 0, $2)", asset, uuid7()),
+        ("INSERT INTO memory (id, owner_id, type, data, memory_at, update_id) "
+         "VALUES ($1, $2, 'on_this_day', '{\"year\": 2020}', now(), $3)", memory, owner, uuid7()),
+        ("INSERT INTO memory_asset (memory_id, asset_id, update_id) VALUES ($1, $2, $3)",
+         memory, asset, uuid7()),
+    ]  # fmt: skip
+    for statement, *args in statements:
+        await _sql(database_url, statement, *args)
+    put = await client.put(
+        f"/assets/{photo}/metadata",
+        headers=admin.headers,
+        json={"items": [{"key": "mobile-app", "value": {"a": 1}}]},
+    )
+    assert put.status_code == 200, put.text
+    time.sleep(0.005)
+    lines = await _stream(client, admin, types=PHONE_TYPES)
+    by_type = {line["type"]: line["data"] for line in lines}
+    assert by_type["PersonV1"]["name"] == "Ann"
+    assert by_type["PersonV1"]["birthDate"] == "1990-02-03T00:00:00+00:00"
+    assert by_type["AssetFaceV2"]["personId"] == str(person)
+    assert by_type["AssetFaceV2"]["boundingBoxX2"] == 10
+    assert by_type["AssetOcrV1"]["text"] == "EXIT"
+    assert by_type["AssetEditV1"]["parameters"] == {"angle": 90}
+    assert by_type["MemoryV1"]["data"] == {"year": 2020}
+    assert by_type["MemoryToAssetV1"] == {"memoryId": str(memory), "assetId": photo}
+    assert by_type["AssetMetadataV1"] == {"assetId": photo, "key": "mobile-app", "value": {"a": 1}}
+    await _ack_like_the_phone(client, admin, lines)
+
+    # Changing a metadata value is an upsert again; deleting it is reported from its audit row.
+    changed = await client.put(
+        f"/assets/{photo}/metadata",
+        headers=admin.headers,
+        json={"items": [{"key": "mobile-app", "value": {"a": 2}}]},
+    )
+    assert changed.status_code == 200, changed.text
+    time.sleep(0.005)
+    again = await _stream(client, admin, types=["AssetMetadataV1"])
+    assert [(line["type"], line["data"].get("value")) for line in again] == [
+        ("AssetMetadataV1", {"a": 2}),
+        ("SyncCompleteV1", None),
+    ]
+    await _ack_like_the_phone(client, admin, again)
+    removed = await client.delete(f"/assets/{photo}/metadata/mobile-app", headers=admin.headers)
+    assert removed.status_code == 204, removed.text
+    time.sleep(0.005)
+    gone = await _stream(client, admin, types=["AssetMetadataV1"])
+    assert [(line["type"], line["data"]) for line in gone[:-1]] == [
+        ("AssetMetadataDeleteV1", {"assetId": photo, "key": "mobile-app"})
+    ]

@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Select,
     case,
+    cast,
     delete,
     false,
     func,
@@ -668,7 +670,8 @@ class SyncRepository:
                 "updatedAt": Person.updated_at,
                 "ownerId": Person.owner_id,
                 "name": Person.name,
-                "birthDate": Person.birth_date,
+                # A date in the table, a timestamp (midnight UTC) in the protocol.
+                "birthDate": func.timezone("UTC", cast(Person.birth_date, DateTime)),
                 "isHidden": Person.is_hidden,
                 "isFavorite": Person.is_favorite,
                 "color": Person.color,
