@@ -170,8 +170,19 @@ async def test_a_phone_follows_changes_deletes_and_new_shares(
         uuid7(),
         uuid7(),
     )
+    # Memories have their own API elsewhere: one showing a1 is written directly.
+    memory = uuid.uuid4()
+    await _sql(
+        database_url,
+        "INSERT INTO memory (id, owner_id, type, data, memory_at, update_id) "
+        "VALUES ($1, $2, 'on_this_day', '{\"year\": 2024}', now(), $3)",
+        memory, uuid.UUID(alice.user_id), uuid7(),
+    )  # fmt: skip
+    insert_memory_asset = "INSERT INTO memory_asset (memory_id, asset_id, update_id) VALUES ($1, $2, $3)"
+    await _sql(database_url, insert_memory_asset, memory, uuid.UUID(a1), uuid7())
     await settle(app)
     names = {
+        str(memory): "memory",
         admin.user_id: "admin", alice.user_id: "alice", bob.user_id: "bob",
         a1: "a1", a2: "a2", b1: "b1", b2: "b2", b3: "b3",
         mine: "Mine", temp: "Temp", shared: "Shared", gone: "Gone", old: "Old",
@@ -195,6 +206,8 @@ async def test_a_phone_follows_changes_deletes_and_new_shares(
         "SyncAckV1",
         "AlbumAssetExifCreateV1",
         "PartnerAssetExifV1",
+        "MemoryV1",
+        "MemoryToAssetV1",
         "SyncCompleteV1",
     ]
     summary = _summary(first, names)
@@ -318,6 +331,7 @@ async def test_a_phone_follows_changes_deletes_and_new_shares(
         ("SyncAckV1", "AlbumAssetExifBackfillV1|joinedOld|complete"),
         ("SyncAckV1", "AlbumAssetExifUpdateV1|now"),
         ("AlbumAssetExifCreateV1", "b3"),
+        ("MemoryToAssetDeleteV1", "a1"),
         ("SyncCompleteV1", ""),
     ]
     backfill = next(line for line in second if line["type"] == "AlbumUserBackfillV1")

@@ -25,6 +25,8 @@ from albumen.models import (
     AssetFile,
     AssetMetadata,
     AssetMetadataAudit,
+    MemoryAsset,
+    MemoryAssetAudit,
     MoveHistory,
     SharedLinkAsset,
     User,
@@ -440,6 +442,17 @@ class AssetRepository:
             await self.db.execute(
                 insert(AlbumAssetAudit),
                 [{"album_id": album_id, "asset_id": asset_id} for album_id, asset_id in memberships],
+            )
+        # Likewise for memories that keep existing.
+        in_memories = (
+            await self.db.execute(
+                select(MemoryAsset.memory_id, MemoryAsset.asset_id).where(among(MemoryAsset.asset_id, ids))
+            )
+        ).all()
+        if in_memories:
+            await self.db.execute(
+                insert(MemoryAssetAudit),
+                [{"memory_id": memory_id, "asset_id": asset_id} for memory_id, asset_id in in_memories],
             )
         rows = (
             await self.db.execute(
