@@ -629,3 +629,54 @@ async def test_rows_of_other_features_stream_as_their_schemas(
     assert [(line["type"], line["data"]) for line in gone[:-1]] == [
         ("AssetMetadataDeleteV1", {"assetId": photo, "key": "mobile-app"})
     ]
+
+
+async def test_a_purged_user_leaves_deletes_for_the_others(
+    client: httpx.AsyncClient, app: Any, database_url: str
+) -> None:
+    admin = await sign_up_admin(client)
+    alice = await create_user(client, admin, "alice@example.com")
+    bob = await create_user(client, admin, "bob@example.com")
+    bobs = await upload_id(client, bob, "bob.jpg")
+    mine = await client.post("/albums", headers=alice.headers, json={"albumName": "Mine"})
+    shared = await client.post(
+        "/albums",
+        headers=bob.headers,
+        json={
+            "albumName": "Bob's",
+            "assetIds": [bobs],
+            "albumUsers": [{"userId": alice.user_id, "role": "viewer"}],
+        },
+    )
+    assert shared.status_code == 201, shared.text
+    joined = await client.put(
+        f"/albums/{mine.json()['id']}/users",
+        headers=alice.headers,
+        json={"albumUsers": [{"userId": bob.user_id, "role": "editor"}]},
+    )
+    assert joined.status_code == 200, joined.text
+    await _share_library(database_url, bob, alice)
+    await settle(app)
+    types = ["UsersV1", "PartnersV1", "PartnerAssetsV2", "AlbumsV2", "AlbumUsersV1", "AlbumToAssetsV1"]
+    first = await _stream(client, alice, types=types)
+    await _ack_like_the_phone(client, alice, first)
+
+    purged = await client.request(
+        "DELETE", f"/admin/users/{bob.user_id}", headers=admin.headers, json={"force": True}
+    )
+    assert purged.status_code == 200, purged.text
+    await settle(app)
+    time.sleep(0.005)
+    names = {bob.user_id: "bob", alice.user_id: "alice", bobs: "bobs", shared.json()["id"]: "Bob's"}
+    names[mine.json()["id"]] = "Mine"
+    after = await _stream(client, alice, types=types)
+    summary = _summary(after, names)
+    # Bob, his partnership, his album and his place in alice's album are gone for her phone (his
+    # photo too, but the partnership went with him: it is no longer hers to hear about).
+    assert summary == [
+        ("UserDeleteV1", "bob"),
+        ("PartnerDeleteV1", "bob/alice"),
+        ("AlbumDeleteV1", "Bob's"),
+        ("AlbumUserDeleteV1", "Mine/bob"),
+        ("SyncCompleteV1", ""),
+    ]
