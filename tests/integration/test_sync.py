@@ -631,6 +631,17 @@ async def test_rows_of_other_features_stream_as_their_schemas(
     ]
 
 
+async def test_albums_v1_still_carries_the_owner(client: httpx.AsyncClient) -> None:
+    """AlbumsV1 is not what the v3 app asks for, but Immich 3.1 still answers it; so does Albumen."""
+    admin = await sign_up_admin(client)
+    album = await client.post("/albums", headers=admin.headers, json={"albumName": "Old style"})
+    assert album.status_code == 201, album.text
+    lines = await _stream(client, admin, types=["AlbumsV1"])
+    assert [line["type"] for line in lines] == ["AlbumV1", "SyncCompleteV1"]
+    assert lines[0]["data"]["ownerId"] == admin.user_id
+    assert lines[0]["data"]["name"] == "Old style"
+
+
 async def test_a_purged_user_leaves_deletes_for_the_others(
     client: httpx.AsyncClient, app: Any, database_url: str
 ) -> None:
