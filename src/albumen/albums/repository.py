@@ -302,6 +302,14 @@ class AlbumRepository:
     async def add_member(self, album_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
         self.db.add(AlbumUser(album_id=album_id, user_id=user_id, role=role))
         await self.db.flush()
+        if role != "owner":
+            # A new member's phone learns of the album from its changed update id (the sync stream).
+            await self.db.execute(
+                update(Album)
+                .where(Album.id == album_id)
+                .values(updated_at=func.now())
+                .execution_options(synchronize_session=False)
+            )
 
     async def set_member_role(self, album_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
         await self.db.execute(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
+from albumen.kit.ids import uuid7
 from albumen.models import (
     Album,
     AlbumAsset,
@@ -24,6 +25,8 @@ from albumen.models import (
     AssetFile,
     AssetMetadata,
     AssetMetadataAudit,
+    MemoryAsset,
+    MemoryAssetAudit,
     MoveHistory,
     SharedLinkAsset,
     User,
@@ -414,19 +417,43 @@ class AssetRepository:
             .group_by(Asset.owner_id)
         )
         freed = [(owner, int(total or 0)) for owner, total in (await self.db.execute(sizes)).all()]
+        # Cleared here rather than by the foreign key's SET NULL, which would leave update_id as it was
+        # and the phones with a thumbnail that no longer exists.
+        await self.db.execute(
+            update(Album)
+            .where(among(Album.album_thumbnail_asset_id, ids))
+            .values(album_thumbnail_asset_id=None)
+        )
         # A still whose motion part goes away stays a plain photo.
         await self.db.execute(
             update(Asset).where(among(Asset.live_photo_video_id, ids)).values(live_photo_video_id=None)
         )
         # Albums that keep existing lose these assets: the sync stream replays that from album_asset_audit.
-        await self.db.execute(
-            insert(AlbumAssetAudit).from_select(
-                ["album_id", "asset_id"],
+        # Values rather than INSERT … SELECT: a Python-side default (the uuid7 audit id) is evaluated
+        # once per statement there, so two rows would collide on it.
+        memberships = (
+            await self.db.execute(
                 select(AlbumAsset.album_id, AlbumAsset.asset_id)
                 .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
-                .where(among(AlbumAsset.asset_id, ids)),
+                .where(among(AlbumAsset.asset_id, ids))
             )
-        )
+        ).all()
+        if memberships:
+            await self.db.execute(
+                insert(AlbumAssetAudit),
+                [{"album_id": album_id, "asset_id": asset_id} for album_id, asset_id in memberships],
+            )
+        # Likewise for memories that keep existing.
+        in_memories = (
+            await self.db.execute(
+                select(MemoryAsset.memory_id, MemoryAsset.asset_id).where(among(MemoryAsset.asset_id, ids))
+            )
+        ).all()
+        if in_memories:
+            await self.db.execute(
+                insert(MemoryAssetAudit),
+                [{"memory_id": memory_id, "asset_id": asset_id} for memory_id, asset_id in in_memories],
+            )
         rows = (
             await self.db.execute(
                 delete(Asset).where(among(Asset.id, ids)).returning(Asset.id, Asset.owner_id)
@@ -455,7 +482,7 @@ class AssetRepository:
             await self.db.execute(
                 statement.on_conflict_do_update(
                     index_elements=[AssetMetadata.asset_id, AssetMetadata.key],
-                    set_={"value": value, "updated_at": func.now()},
+                    set_={"value": value, "updated_at": func.now(), "update_id": uuid7()},
                 )
             )
 

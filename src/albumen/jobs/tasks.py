@@ -18,6 +18,7 @@ from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import prepare
 from albumen.memories import tasks as memories_tasks
 from albumen.sessions import tasks as sessions_tasks
+from albumen.sync import tasks as sync_tasks
 from albumen.users import tasks as users_tasks
 
 log = logging.getLogger("albumen.jobs")
@@ -36,6 +37,7 @@ def register_handlers(container: Container) -> None:
     media_jobs.register(container)
     users_tasks.register(container)
     sessions_tasks.register(container)
+    sync_tasks.register(container)
     backups.register(container)
     orphans.register(container)
     memories_tasks.register(container)

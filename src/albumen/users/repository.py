@@ -11,7 +11,23 @@ from sqlalchemy import Date, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from albumen.models import Album, AlbumUser, Asset, AssetExif, Stack, User, UserMetadata
+from albumen.kit.ids import uuid7
+from albumen.models import (
+    Album,
+    AlbumAudit,
+    AlbumUser,
+    AlbumUserAudit,
+    Asset,
+    AssetExif,
+    Partner,
+    PartnerAudit,
+    Stack,
+    StackAudit,
+    User,
+    UserAudit,
+    UserMetadata,
+    UserMetadataAudit,
+)
 
 
 class UserRepository:
@@ -138,17 +154,56 @@ class UserRepository:
 
     async def delete_stacks(self, user_id: uuid.UUID) -> None:
         """A stack's primary asset may not go while the stack stays, so a purged user's stacks go first."""
-        await self.db.execute(delete(Stack).where(Stack.owner_id == user_id))
+        stack_ids = (
+            await self.db.scalars(delete(Stack).where(Stack.owner_id == user_id).returning(Stack.id))
+        ).all()
+        if stack_ids:
+            await self.db.execute(
+                insert(StackAudit), [{"stack_id": stack_id, "user_id": user_id} for stack_id in stack_ids]
+            )
 
     async def delete_owned_albums(self, user_id: uuid.UUID) -> None:
         """The albums a user owns go with the user; shared albums of others only lose the member."""
         owned = select(AlbumUser.album_id).where(AlbumUser.user_id == user_id, AlbumUser.role == "owner")
+        # Every member's phone drops the album (the sync stream reads album_audit).
+        members = (
+            await self.db.execute(
+                select(AlbumUser.album_id, AlbumUser.user_id).where(AlbumUser.album_id.in_(owned))
+            )
+        ).all()
+        if members:
+            await self.db.execute(
+                insert(AlbumAudit),
+                [{"album_id": album_id, "user_id": member} for album_id, member in members],
+            )
         await self.db.execute(delete(Album).where(Album.id.in_(owned)))
 
     async def delete_for_good(self, user_id: uuid.UUID) -> None:
         """The row, and by the foreign keys' cascades whatever else still names the user (sessions, API
         keys, libraries, tags, partners, memberships, metadata, ...)."""
+        # The cascades take partnerships and memberships in others' albums; their audit rows tell the
+        # other users' phones.
+        partners = (
+            await self.db.execute(
+                select(Partner.shared_by_id, Partner.shared_with_id).where(
+                    (Partner.shared_by_id == user_id) | (Partner.shared_with_id == user_id)
+                )
+            )
+        ).all()
+        if partners:
+            await self.db.execute(
+                insert(PartnerAudit),
+                [{"shared_by_id": by, "shared_with_id": with_} for by, with_ in partners],
+            )
+        memberships = (
+            await self.db.scalars(select(AlbumUser.album_id).where(AlbumUser.user_id == user_id))
+        ).all()
+        if memberships:
+            rows = [{"album_id": album_id, "user_id": user_id} for album_id in memberships]
+            await self.db.execute(insert(AlbumAudit), rows)
+            await self.db.execute(insert(AlbumUserAudit), rows)
         await self.db.execute(delete(User).where(User.id == user_id))
+        await self.db.execute(insert(UserAudit).values(user_id=user_id))
 
     async def get_metadata(self, user_id: uuid.UUID) -> dict[str, dict[str, Any]]:
         rows = await self.db.scalars(select(UserMetadata).where(UserMetadata.user_id == user_id))
@@ -168,7 +223,7 @@ class UserRepository:
         await self.db.execute(
             statement.on_conflict_do_update(
                 index_elements=[UserMetadata.user_id, UserMetadata.key],
-                set_={"value": statement.excluded.value, "updated_at": func.now()},
+                set_={"value": statement.excluded.value, "updated_at": func.now(), "update_id": uuid7()},
             )
         )
 
@@ -176,4 +231,5 @@ class UserRepository:
         row = await self.db.get(UserMetadata, (user_id, key))
         if row is not None:
             await self.db.delete(row)
+            self.db.add(UserMetadataAudit(user_id=user_id, key=key))
             await self.db.flush()
