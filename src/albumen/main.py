@@ -35,6 +35,7 @@ def _routers() -> list[object]:
     from albumen.authn.endpoints import router as authn
     from albumen.downloads.endpoints import router as downloads
     from albumen.jobs.endpoints import router as jobs
+    from albumen.map.endpoints import router as map_
     from albumen.oauth.endpoints import router as oauth
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
@@ -46,7 +47,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs,
+        system, health, jobs, map_,
     ]  # fmt: skip
 
 
