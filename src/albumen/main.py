@@ -34,6 +34,7 @@ def _routers() -> list[object]:
     from albumen.assets.endpoints import router as assets
     from albumen.authn.endpoints import router as authn
     from albumen.downloads.endpoints import router as downloads
+    from albumen.edits.endpoints import router as edits
     from albumen.jobs.endpoints import router as jobs
     from albumen.map.endpoints import router as map_
     from albumen.oauth.endpoints import router as oauth
@@ -47,7 +48,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, map_,
+        system, health, jobs, map_, edits,
     ]  # fmt: skip
 
 

@@ -80,6 +80,9 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.asset_delete: _own_assets,
     dto.Permission.asset_copy: _own_assets,
     dto.Permission.asset_upload: _own_assets,
+    dto.Permission.asset_edit_get: _own_assets,
+    dto.Permission.asset_edit_create: _own_assets,
+    dto.Permission.asset_edit_delete: _own_assets,
     dto.Permission.album_read: _ALBUM_MEMBER,
     dto.Permission.album_download: _ALBUM_MEMBER,
     # Immich v3.1.0 lets editors rename the album and manage its members, not delete it.

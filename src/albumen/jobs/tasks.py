@@ -29,6 +29,7 @@ def register_handlers(container: Container) -> None:
     `container.jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, handler)`.
     """
     from albumen.backups import tasks as backups
+    from albumen.edits import tasks as edits
     from albumen.media import jobs as media_jobs  # the media stack loads only where jobs run
     from albumen.orphans import tasks as orphans
 
@@ -37,6 +38,7 @@ def register_handlers(container: Container) -> None:
     sessions_tasks.register(container)
     backups.register(container)
     orphans.register(container)
+    edits.register(container)
 
 
 @contextlib.asynccontextmanager
