@@ -39,6 +39,7 @@ def _routers() -> list[object]:
     from albumen.map.endpoints import router as map_
     from albumen.oauth.endpoints import router as oauth
     from albumen.sessions.endpoints import router as sessions
+    from albumen.streaming.endpoints import router as streaming
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
     from albumen.trash.endpoints import router as trash
@@ -48,7 +49,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, map_, edits,
+        system, health, jobs, map_, edits, streaming,
     ]  # fmt: skip
 
 
