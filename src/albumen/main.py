@@ -38,6 +38,7 @@ def _routers() -> list[object]:
     from albumen.jobs.endpoints import router as jobs
     from albumen.map.endpoints import router as map_
     from albumen.oauth.endpoints import router as oauth
+    from albumen.partners.endpoints import router as partners
     from albumen.sessions.endpoints import router as sessions
     from albumen.streaming.endpoints import router as streaming
     from albumen.system.endpoints import router as system
@@ -49,7 +50,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, map_, edits, streaming,
+        system, health, jobs, map_, edits, streaming, partners,
     ]  # fmt: skip
 
 

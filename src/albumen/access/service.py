@@ -62,6 +62,10 @@ def _albums_for(*roles: str) -> Check:
     return check
 
 
+async def _sharing_partners(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.partners_sharing_with(auth.user.id, ids)
+
+
 async def _own_user(_repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Immich's timeline.download: a whole library by user id is the caller's own, never a partner's."""
     return ids & {auth.user.id}
@@ -101,6 +105,7 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.albumAsset_create: _ALBUM_EDITOR,
     dto.Permission.albumAsset_delete: _ALBUM_EDITOR,
     dto.Permission.timeline_download: _own_user,
+    dto.Permission.partner_update: _sharing_partners,
 }
 
 
