@@ -101,6 +101,15 @@ async def test_crop_and_rotate_render_edited_images_and_removing_them_restores_t
     assert set(files) == {"thumbnail", "preview", "fullsize"}
     thumbnails = app.state.container.storage["thumbnails"]
     assert all([await thumbnails.exists(key) for key in files.values()])
+    # regenerating the thumbnails renders the edits again: the asset keeps its edited size and thumbhash
+    edited_thumbhash = info["thumbhash"]
+    response = await client.post(
+        "/assets/jobs", headers=admin.headers, json={"assetIds": [asset_id], "name": "regenerate-thumbnail"}
+    )
+    assert response.status_code == 204, response.text
+    await settle(app)
+    info = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
+    assert (info["width"], info["height"], info["thumbhash"]) == (400, 600, edited_thumbhash)
     # the edited original download is the edited full-size image
     response = await client.get(f"/assets/{asset_id}/original?edited=true", headers=admin.headers)
     assert pyvips.Image.new_from_buffer(response.content, "").width == 400

@@ -68,8 +68,8 @@ class EditService:
         return _response(asset_id, await self.edits.edits(asset_id))
 
     async def apply(self, auth: AuthContext, asset_id: uuid.UUID, body: EditsBody) -> EditsResponse:
+        edits = parse_edits(body)  # the body first, as Immich validates it before access
         await self.access.require(auth, dto.Permission.asset_edit_create, [asset_id])
-        edits = parse_edits(body)
         asset = await self.assets.get(asset_id)
         if asset is None:
             raise BadRequest("Asset not found")
