@@ -34,11 +34,15 @@ def _routers() -> list[object]:
     from albumen.assets.endpoints import router as assets
     from albumen.authn.endpoints import router as authn
     from albumen.downloads.endpoints import router as downloads
+    from albumen.edits.endpoints import router as edits
     from albumen.jobs.endpoints import router as jobs
+    from albumen.map.endpoints import router as map_
     from albumen.memories.endpoints import router as memories
     from albumen.oauth.endpoints import router as oauth
+    from albumen.partners.endpoints import router as partners
     from albumen.sessions.endpoints import router as sessions
     from albumen.stacks.endpoints import router as stacks
+    from albumen.streaming.endpoints import router as streaming
     from albumen.sync.endpoints import router as sync
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
@@ -49,7 +53,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, stacks, memories, sync,
+        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners,
     ]  # fmt: skip
 
 

@@ -76,7 +76,8 @@ def test_every_test_asset_gets_metadata_previews_and_thumbhash(
     thompson = facts["thompson-springs.jpg"]["exifInfo"]
     assert thompson["latitude"] == pytest.approx(39.115, abs=0.001)
     assert thompson["longitude"] == pytest.approx(-108.401, abs=0.001)
-    assert (thompson["state"], thompson["country"]) == ("Colorado", "United States")  # offline geocoding
+    # offline geocoding, with Immich's country names
+    assert (thompson["state"], thompson["country"]) == ("Colorado", "United States of America")
     assert thompson["city"]
     assert facts["IMG_2682.heic"]["exifInfo"]["make"] == "Apple"
     assert facts["mongolels.jpg"]["exifInfo"]["rating"] == 3

@@ -34,6 +34,8 @@ FUZZED_TAGS = [
     "Download",
     "Stacks",
     "Memories",
+    "Map",
+    "Partners",
 ]
 # OAuth stays disabled here, so its operations are fuzzed too without calling any provider.
 schema = schemathesis.openapi.from_path(str(SPEC_FILE)).include(tag=FUZZED_TAGS)

@@ -64,7 +64,8 @@ async def test_uploaded_photo_gets_metadata_and_images(
     if taken:
         assert info["localDateTime"].startswith(taken)
         assert info["exifInfo"]["latitude"] == pytest.approx(39.115, abs=0.001)
-        assert (info["exifInfo"]["state"], info["exifInfo"]["country"]) == ("Colorado", "United States")
+        exif = info["exifInfo"]
+        assert (exif["state"], exif["country"]) == ("Colorado", "United States of America")
     if camera:
         assert info["exifInfo"]["make"] == camera
     for size, mime, longest in (("thumbnail", "image/webp", 250), ("preview", "image/jpeg", 1440)):

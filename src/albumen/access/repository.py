@@ -108,3 +108,10 @@ class AccessRepository:
             )
         )
         return set((await self.db.scalars(statement)).all())
+
+    async def partners_sharing_with(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Of users `ids`, those who share their library with `user_id`."""
+        statement = select(Partner.shared_by_id).where(
+            Partner.shared_with_id == user_id, among(Partner.shared_by_id, ids)
+        )
+        return set((await self.db.scalars(statement)).all())

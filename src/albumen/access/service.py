@@ -70,6 +70,10 @@ async def _own_memories(repo: AccessRepository, auth: AuthContext, ids: set[uuid
     return await repo.owned_memories(auth.user.id, ids)
 
 
+async def _sharing_partners(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.partners_sharing_with(auth.user.id, ids)
+
+
 async def _own_user(_repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Immich's timeline.download: a whole library by user id is the caller's own, never a partner's."""
     return ids & {auth.user.id}
@@ -88,6 +92,9 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.asset_delete: _own_assets,
     dto.Permission.asset_copy: _own_assets,
     dto.Permission.asset_upload: _own_assets,
+    dto.Permission.asset_edit_get: _own_assets,
+    dto.Permission.asset_edit_create: _own_assets,
+    dto.Permission.asset_edit_delete: _own_assets,
     dto.Permission.album_read: _ALBUM_MEMBER,
     dto.Permission.album_download: _ALBUM_MEMBER,
     # Immich v3.1.0 lets editors rename the album and manage its members, not delete it.
@@ -112,6 +119,7 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.memory_read: _own_memories,
     dto.Permission.memory_update: _own_memories,
     dto.Permission.memory_delete: _own_memories,
+    dto.Permission.partner_update: _sharing_partners,
 }
 
 

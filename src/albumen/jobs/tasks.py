@@ -31,6 +31,7 @@ def register_handlers(container: Container) -> None:
     `container.jobs.register(JobName.AssetExtractMetadata, QueueName.metadataExtraction, handler)`.
     """
     from albumen.backups import tasks as backups
+    from albumen.edits import tasks as edits
     from albumen.media import jobs as media_jobs  # the media stack loads only where jobs run
     from albumen.orphans import tasks as orphans
 
@@ -41,6 +42,7 @@ def register_handlers(container: Container) -> None:
     backups.register(container)
     orphans.register(container)
     memories_tasks.register(container)
+    edits.register(container)
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, EmailStr, RootModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, EmailStr, RootModel, ValidationError
 from pydantic_core import ErrorDetails
 
 # Where a value was absent; JavaScript calls that `undefined`.
@@ -112,7 +112,7 @@ def _special_message(annotation: Any, value: Any) -> str | None:
     current = unwrap(annotation)
     if current is EmailStr:
         return f"Invalid input: expected email, received {js_typeof(value)}"
-    if _is(current, datetime.datetime):
+    if _is(current, datetime.datetime) or current is AwareDatetime:
         return f"Invalid input: expected ISO 8601 datetime string, received {js_typeof(value)}"
     if _is(current, datetime.date):
         return f"Invalid input: expected ISO date string (YYYY-MM-DD), received {js_typeof(value)}"
@@ -151,6 +151,8 @@ def _bound_issue(path: list[int | str], error: ErrorDetails, what: str) -> dict[
         operator = {"greater_than_equal": ">=", "greater_than": ">",
                     "less_than_equal": "<=", "less_than": "<"}  # fmt: skip
         limit = next(iter(ctx.values()), "")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # JavaScript prints 90, not 90.0
         message = f"{word}: expected number to be {operator[kind]}{limit}"
     return {"code": code, "path": path, "message": message}
 
@@ -170,6 +172,8 @@ def issue(error: ErrorDetails, annotation_of: AnnotationAt) -> dict[str, Any]:
     value = error.get("input", MISSING)
     annotation = annotation_of(location)
     if kind == "missing":
+        if source != "body" and _expected(annotation) == "number":
+            return type_issue(path, annotation, float("nan"))  # Immich coerces: Number(undefined)
         return type_issue(path, annotation, MISSING)
     if kind == "int_from_float":
         return {"code": "invalid_type", "path": path, "expected": "int",

