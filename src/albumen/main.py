@@ -39,6 +39,7 @@ def _routers() -> list[object]:
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
+    from albumen.timeline.endpoints import router as timeline
     from albumen.trash.endpoints import router as trash
     from albumen.uploads.endpoints import router as uploads
     from albumen.users.admin_endpoints import router as users_admin
@@ -46,7 +47,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs,
+        system, health, jobs, timeline,
     ]  # fmt: skip
 
 

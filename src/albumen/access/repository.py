@@ -8,7 +8,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
-from albumen.models import Album, AlbumAsset, AlbumUser, ApiKey, Asset, Partner, Session, User
+from albumen.models import (
+    Album,
+    AlbumAsset,
+    AlbumUser,
+    ApiKey,
+    Asset,
+    Partner,
+    Person,
+    Session,
+    Tag,
+    User,
+)
 
 # Partners see what the owner shows on the timeline (and live-photo motion parts, which are hidden).
 PARTNER_VISIBLE = ("timeline", "hidden")
@@ -85,3 +96,22 @@ class AccessRepository:
             )
         )
         return set((await self.db.scalars(statement)).all())
+
+    async def partners_sharing_with(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Of `ids`, the users (not deleted) who share their library with `user_id`."""
+        statement = (
+            select(Partner.shared_by_id)
+            .join(User, (User.id == Partner.shared_by_id) & User.deleted_at.is_(None))
+            .where(Partner.shared_with_id == user_id, among(Partner.shared_by_id, ids))
+        )
+        return set((await self.db.scalars(statement)).all())
+
+    async def owned_tags(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(select(Tag.id).where(Tag.user_id == user_id, among(Tag.id, ids)))
+        return set(result.all())
+
+    async def owned_people(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Person.id).where(Person.owner_id == user_id, among(Person.id, ids))
+        )
+        return set(result.all())
