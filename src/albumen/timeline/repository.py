@@ -114,26 +114,28 @@ def scope_conditions(scope: AssetScope) -> list[ColumnElement[bool]]:
         )
     if scope.tag_id is not None:
         conditions.append(
-            exists()
-            .select_from(TagClosure)
-            .join(TagAsset, TagAsset.tag_id == TagClosure.id_descendant)
+            select(TagAsset.asset_id)
+            .join(TagClosure, TagAsset.tag_id == TagClosure.id_descendant)
             .where(TagAsset.asset_id == Asset.id, TagClosure.id_ancestor == scope.tag_id)
+            .exists()
         )
     if scope.primaries_only:
         conditions.append(
             not_(exists().where(Stack.id == Asset.stack_id, Stack.primary_asset_id != Asset.id))
         )
     if scope.bbox is not None:
-        conditions.append(exists().where(AssetExif.asset_id == Asset.id, *_inside(scope.bbox)))
+        # Its own alias: a query that joins asset_exif itself must not correlate this one away.
+        exif = aliased(AssetExif)
+        conditions.append(exists().where(exif.asset_id == Asset.id, *_inside(exif, scope.bbox)))
     return conditions
 
 
-def _inside(bbox: BoundingBox) -> list[ColumnElement[bool]]:
-    conditions = [AssetExif.latitude >= bbox.south, AssetExif.latitude <= bbox.north]
+def _inside(exif: type[AssetExif], bbox: BoundingBox) -> list[ColumnElement[bool]]:
+    conditions = [exif.latitude >= bbox.south, exif.latitude <= bbox.north]
     if bbox.west <= bbox.east:
-        conditions += [AssetExif.longitude >= bbox.west, AssetExif.longitude <= bbox.east]
+        conditions += [exif.longitude >= bbox.west, exif.longitude <= bbox.east]
     else:  # across the antimeridian
-        conditions.append(or_(AssetExif.longitude >= bbox.west, AssetExif.longitude <= bbox.east))
+        conditions.append(or_(exif.longitude >= bbox.west, exif.longitude <= bbox.east))
     return conditions
 
 
@@ -206,7 +208,7 @@ class TimelineRepository:
             "localOffsetHours": cast(
                 extract("epoch", _utc_wall(Asset.local_date_time) - _utc_wall(Asset.file_created_at)), REAL
             )
-            / 3600,
+            / literal_column("3600"),
             "duration": Asset.duration,
             "projectionType": AssetExif.projection_type,
             "livePhotoVideoId": Asset.live_photo_video_id,
