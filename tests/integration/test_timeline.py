@@ -19,6 +19,7 @@ from albumen.kit.db import Database, create_engine
 from albumen.models import AlbumAsset, Asset, AssetExif, AssetFace, Partner, Person, Stack, TagAsset
 from albumen.tags.repository import TagRepository
 from albumen.timeline.service import PARTNERS_REFUSED
+from tests.support.assets import upload_id
 from tests.support.users import LoggedIn, create_user, sign_up_admin
 
 BUCKET_KEYS = {
@@ -477,3 +478,17 @@ async def test_folders(client: httpx.AsyncClient, library: Library) -> None:
     )
     wildcard = await _ok(client.get("/view/folder", headers=alice.headers, params={"path": "/library/%"}))
     assert wildcard == []
+
+
+async def test_an_uploaded_asset_reaches_the_timeline(client: httpx.AsyncClient) -> None:
+    """Through the real upload path rather than inserted rows: FILE_DATES put it in May 2024."""
+    admin = await sign_up_admin(client)
+    asset_id = await upload_id(client, admin, "upload.jpg")
+    assert await _ok(_buckets(client, admin, visibility="timeline")) == [
+        {"timeBucket": "2024-05-01", "count": 1}
+    ]
+    bucket = await _ok(_bucket(client, admin, "2024-05-01", visibility="timeline"))
+    assert bucket["id"] == [asset_id]
+    assert bucket["fileCreatedAt"] == ["2024-05-01T12:00:00"]
+    assert bucket["ownerId"] == [admin.user_id]
+    assert bucket["isImage"] == [True]
