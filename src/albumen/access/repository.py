@@ -16,8 +16,10 @@ from albumen.models import (
     Asset,
     Memory,
     Partner,
+    Person,
     Session,
     Stack,
+    Tag,
     User,
 )
 
@@ -110,8 +112,20 @@ class AccessRepository:
         return set((await self.db.scalars(statement)).all())
 
     async def partners_sharing_with(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        """Of users `ids`, those who share their library with `user_id`."""
-        statement = select(Partner.shared_by_id).where(
-            Partner.shared_with_id == user_id, among(Partner.shared_by_id, ids)
+        """Of `ids`, the users (not deleted) who share their library with `user_id`."""
+        statement = (
+            select(Partner.shared_by_id)
+            .join(User, (User.id == Partner.shared_by_id) & User.deleted_at.is_(None))
+            .where(Partner.shared_with_id == user_id, among(Partner.shared_by_id, ids))
         )
         return set((await self.db.scalars(statement)).all())
+
+    async def owned_tags(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(select(Tag.id).where(Tag.user_id == user_id, among(Tag.id, ids)))
+        return set(result.all())
+
+    async def owned_people(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Person.id).where(Person.owner_id == user_id, among(Person.id, ids))
+        )
+        return set(result.all())

@@ -79,6 +79,24 @@ async def _own_user(_repo: AccessRepository, auth: AuthContext, ids: set[uuid.UU
     return ids & {auth.user.id}
 
 
+async def _own_or_partner_timeline(
+    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """A user's timeline: the caller's own, or a partner's who shares with the caller."""
+    own = ids & {auth.user.id}
+    if left := ids - own:
+        own |= await repo.partners_sharing_with(auth.user.id, left)
+    return own
+
+
+async def _own_tags(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_tags(auth.user.id, ids)
+
+
+async def _own_people(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_people(auth.user.id, ids)
+
+
 _ALBUM_OWNER = _albums_for("owner")
 _ALBUM_EDITOR = _albums_for("owner", "editor")
 _ALBUM_MEMBER = _albums_for("owner", "editor", "viewer")
@@ -120,6 +138,11 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.memory_update: _own_memories,
     dto.Permission.memory_delete: _own_memories,
     dto.Permission.partner_update: _sharing_partners,
+    dto.Permission.timeline_read: _own_or_partner_timeline,
+    # Archived assets are never shown to partners.
+    dto.Permission.archive_read: _own_user,
+    dto.Permission.tag_read: _own_tags,
+    dto.Permission.person_read: _own_people,
 }
 
 

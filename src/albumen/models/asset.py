@@ -29,6 +29,7 @@ from albumen.models.base import Base, created_at, update_id, updated_at, uuid_pk
 # Services recognise a duplicate upload by this index name in the IntegrityError.
 ASSET_CHECKSUM_CONSTRAINT = "uq_asset_owner_id_checksum"
 ASSET_LIBRARY_CHECKSUM_CONSTRAINT = "uq_asset_owner_id_library_id_checksum"
+TIMELINE_INDEX_PREDICATE = "deleted_at IS NULL AND visibility IN ('archive', 'timeline', 'locked')"
 
 
 class Asset(Base):
@@ -50,12 +51,26 @@ class Asset(Base):
             unique=True,
             postgresql_where=text("library_id IS NOT NULL"),
         ),
-        # Timeline: per-owner ordering by local time, and the day/month buckets in UTC wall time.
+        # Per-owner ordering by local time (any visibility, trash included), and "on this day" lookups.
         Index("ix_asset_owner_id_local_date_time", "owner_id", "local_date_time"),
         Index("ix_asset_local_date_time_day", text("((local_date_time AT TIME ZONE 'UTC'::text)::date)")),
+        # The timeline's month buckets and one month's assets, by date taken or by upload date: an
+        # owner's visible (not hidden) assets out of the trash, read in time order. A month is a range
+        # of the raw column, so the bucket list is an index-only scan. Queries inline the visibility
+        # so the planner can match the predicate.
         Index(
-            "ix_asset_local_date_time_month",
-            text("date_trunc('month'::text, (local_date_time AT TIME ZONE 'UTC'::text))"),
+            "ix_asset_timeline_taken",
+            "owner_id",
+            "visibility",
+            "local_date_time",
+            postgresql_where=text(TIMELINE_INDEX_PREDICATE),
+        ),
+        Index(
+            "ix_asset_timeline_created",
+            "owner_id",
+            "visibility",
+            "created_at",
+            postgresql_where=text(TIMELINE_INDEX_PREDICATE),
         ),
         Index("ix_asset_original_path_library_id", "original_path", "library_id"),
         Index("ix_asset_id_stack_id", "id", "stack_id"),

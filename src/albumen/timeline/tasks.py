@@ -1,0 +1,1 @@
+"""The timeline has no background work: buckets are computed per request from indexed asset rows."""
