@@ -36,6 +36,7 @@ def _routers() -> list[object]:
     from albumen.downloads.endpoints import router as downloads
     from albumen.jobs.endpoints import router as jobs
     from albumen.oauth.endpoints import router as oauth
+    from albumen.search.endpoints import router as search
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
@@ -46,7 +47,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs,
+        system, health, jobs, search,
     ]  # fmt: skip
 
 
