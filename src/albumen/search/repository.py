@@ -51,7 +51,9 @@ def _visible(scope: Scope, with_deleted: bool) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [among(Asset.owner_id, scope.owner_ids)]
     if scope.visibility is not None:
         clauses.append(Asset.visibility == scope.visibility)
-    elif not scope.with_locked:
+    elif scope.locked_owner is not None:
+        clauses.append(or_(Asset.visibility != "locked", Asset.owner_id == scope.locked_owner))
+    else:
         clauses.append(Asset.visibility != "locked")
     if not with_deleted:
         clauses.append(Asset.deleted_at.is_(None))

@@ -113,7 +113,7 @@ class AssetFilters:
     def from_request(cls, body: BaseModel) -> AssetFilters:
         """From any of Immich's search DTOs; fields a DTO lacks stay unset."""
         sent = body.model_fields_set
-        values = body.model_dump()
+        values = {name: getattr(body, name) for name in type(body).model_fields}
 
         def get(name: str) -> Any:
             return values.get(name)
@@ -123,7 +123,7 @@ class AssetFilters:
             return value.strip() or None if isinstance(value, str) else None
 
         def ids(name: str) -> list[uuid.UUID]:
-            return [uuid.UUID(str(item)) for item in get(name) or []]
+            return [uuid.UUID(str(getattr(item, "root", item))) for item in get(name) or []]
 
         checksum = get("checksum")
         filters = cls(
@@ -181,11 +181,11 @@ def _enum_value(value: Any) -> str | None:
 class Scope:
     """Whose assets a search reads, and which visibilities (decided by the service, never the client).
 
-    `visibility` None with `with_locked` False reads every visibility but the locked folder."""
+    Without a `visibility`, every visibility but the locked folder, except `locked_owner`'s own."""
 
     owner_ids: list[uuid.UUID]
     visibility: str | None
-    with_locked: bool
+    locked_owner: uuid.UUID | None = None
 
 
 def search_item(

@@ -57,9 +57,11 @@ class SearchService:
         if visibility == LOCKED:
             if not _elevated(auth):
                 raise Unauthorized("Elevated permission is required")
-            return Scope(owner_ids=[auth.user.id], visibility=LOCKED, with_locked=True)
+            return Scope(owner_ids=[auth.user.id], visibility=LOCKED)
         partners = await self.repository.timeline_partner_ids(auth.user.id)
-        return Scope(owner_ids=[auth.user.id, *partners], visibility=visibility, with_locked=False)
+        # An unlocked session sees its own locked folder among the rest, as in Immich.
+        locked_owner = auth.user.id if _elevated(auth) else None
+        return Scope(owner_ids=[auth.user.id, *partners], visibility=visibility, locked_owner=locked_owner)
 
     async def metadata(self, auth: AuthContext, body: dto.MetadataSearchDto) -> dict[str, Any]:
         filters = AssetFilters.from_request(body)
