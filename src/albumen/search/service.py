@@ -136,7 +136,9 @@ class SearchService:
 
     async def cities(self, auth: AuthContext) -> list[dict[str, Any]]:
         scope = await self._scope(auth, None)
-        return search_items(auth, await self.repository.one_per_city(scope.owner_ids), with_exif=True)
+        rows = await self.repository.one_per_city(scope.owner_ids)
+        rows.sort(key=lambda row: collation_key(row[1].city if row[1] and row[1].city else ""))
+        return search_items(auth, rows, with_exif=True)
 
     async def suggestions(
         self,
