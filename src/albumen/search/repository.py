@@ -319,6 +319,8 @@ class SearchRepository:
     async def people_named(self, owner_id: uuid.UUID, name: str, *, with_hidden: bool) -> list[Person]:
         """Immich's name search: a word of the name resembles the query (trigram word similarity),
         closest first; a plain substring match counts too so short queries find their people."""
+        # Immich's threshold (pg_trgm's default is 0.6), for this transaction only.
+        await self.db.execute(select(func.set_config("pg_trgm.word_similarity_threshold", "0.5", True)))
         resembles = or_(Person.name.op("%>")(name), Person.name.icontains(name, autoescape=True))
         statement = (
             select(Person)
