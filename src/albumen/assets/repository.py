@@ -419,14 +419,20 @@ class AssetRepository:
             update(Asset).where(among(Asset.live_photo_video_id, ids)).values(live_photo_video_id=None)
         )
         # Albums that keep existing lose these assets: the sync stream replays that from album_asset_audit.
-        await self.db.execute(
-            insert(AlbumAssetAudit).from_select(
-                ["album_id", "asset_id"],
+        # One row per pair with its own time-ordered id: INSERT … SELECT would stamp every row with
+        # the same Python-side default and collide on the primary key past one album membership.
+        memberships = (
+            await self.db.execute(
                 select(AlbumAsset.album_id, AlbumAsset.asset_id)
                 .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
-                .where(among(AlbumAsset.asset_id, ids)),
+                .where(among(AlbumAsset.asset_id, ids))
             )
-        )
+        ).all()
+        if memberships:
+            await self.db.execute(
+                insert(AlbumAssetAudit),
+                [{"album_id": album_id, "asset_id": asset_id} for album_id, asset_id in memberships],
+            )
         rows = (
             await self.db.execute(
                 delete(Asset).where(among(Asset.id, ids)).returning(Asset.id, Asset.owner_id)
