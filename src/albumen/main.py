@@ -40,6 +40,7 @@ def _routers() -> list[object]:
     from albumen.memories.endpoints import router as memories
     from albumen.oauth.endpoints import router as oauth
     from albumen.partners.endpoints import router as partners
+    from albumen.search.endpoints import router as search
     from albumen.sessions.endpoints import router as sessions
     from albumen.stacks.endpoints import router as stacks
     from albumen.streaming.endpoints import router as streaming
@@ -54,7 +55,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline,
+        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search,
     ]  # fmt: skip
 
 

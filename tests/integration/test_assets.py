@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from albumen.config import Settings
@@ -378,3 +379,22 @@ async def test_copy_moves_albums_favorite_and_sidecar_to_another_asset(
     )
     assert refused.status_code == 400
     assert refused.json()["message"] == "Not found or no asset.copy access"
+
+
+async def test_force_delete_of_several_album_assets_records_each_removal(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    admin = await sign_up_admin(client)
+    ids = [await upload_id(client, admin, f"in-album-{index}.jpg") for index in range(3)]
+    album = await client.post("/albums", headers=admin.headers, json={"albumName": "A", "assetIds": ids})
+    assert album.status_code == 201, album.text
+    deleted = await client.request(
+        "DELETE", "/assets", headers=admin.headers, json={"ids": ids, "force": True}
+    )
+    assert deleted.status_code == 204, deleted.text
+    connection = await asyncpg.connect(database_url)
+    try:
+        audited = await connection.fetch("SELECT DISTINCT id, asset_id FROM album_asset_audit")
+    finally:
+        await connection.close()
+    assert sorted(str(row["asset_id"]) for row in audited) == sorted(ids)

@@ -36,6 +36,7 @@ FUZZED_TAGS = [
     "Memories",
     "Map",
     "Partners",
+    "Search",
 ]
 # OAuth stays disabled here, so its operations are fuzzed too without calling any provider.
 schema = schemathesis.openapi.from_path(str(SPEC_FILE)).include(tag=FUZZED_TAGS)
