@@ -35,7 +35,9 @@ def _routers() -> list[object]:
     from albumen.authn.endpoints import router as authn
     from albumen.downloads.endpoints import router as downloads
     from albumen.jobs.endpoints import router as jobs
+    from albumen.notifications.endpoints import router as notifications
     from albumen.oauth.endpoints import router as oauth
+    from albumen.people.endpoints import router as people
     from albumen.sessions.endpoints import router as sessions
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
@@ -46,7 +48,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs,
+        system, health, jobs, notifications, people,
     ]  # fmt: skip
 
 

@@ -8,7 +8,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
-from albumen.models import Album, AlbumAsset, AlbumUser, ApiKey, Asset, Partner, Session, User
+from albumen.models import (
+    Album,
+    AlbumAsset,
+    AlbumUser,
+    ApiKey,
+    Asset,
+    Notification,
+    Partner,
+    Person,
+    Session,
+    User,
+)
 
 # Partners see what the owner shows on the timeline (and live-photo motion parts, which are hidden).
 PARTNER_VISIBLE = ("timeline", "hidden")
@@ -27,6 +38,18 @@ class AccessRepository:
     async def owned_api_keys(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         result = await self.db.scalars(
             select(ApiKey.id).where(ApiKey.user_id == user_id, among(ApiKey.id, ids))
+        )
+        return set(result.all())
+
+    async def owned_notifications(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Notification.id).where(Notification.user_id == user_id, among(Notification.id, ids))
+        )
+        return set(result.all())
+
+    async def owned_people(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Person.id).where(Person.owner_id == user_id, among(Person.id, ids))
         )
         return set(result.all())
 

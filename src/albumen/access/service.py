@@ -27,6 +27,16 @@ async def _own_api_keys(repo: AccessRepository, auth: AuthContext, ids: set[uuid
     return await repo.owned_api_keys(auth.user.id, ids)
 
 
+async def _own_notifications(
+    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    return await repo.owned_notifications(auth.user.id, ids)
+
+
+async def _own_people(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_people(auth.user.id, ids)
+
+
 async def _own_assets(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     elevated = auth.session is not None and auth.session.has_elevated_permission
     return await repo.owned_assets(auth.user.id, ids, with_locked=elevated)
@@ -98,6 +108,13 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.albumAsset_create: _ALBUM_EDITOR,
     dto.Permission.albumAsset_delete: _ALBUM_EDITOR,
     dto.Permission.timeline_download: _own_user,
+    dto.Permission.notification_read: _own_notifications,
+    dto.Permission.notification_update: _own_notifications,
+    dto.Permission.notification_delete: _own_notifications,
+    dto.Permission.person_read: _own_people,
+    dto.Permission.person_update: _own_people,
+    dto.Permission.person_delete: _own_people,
+    dto.Permission.person_statistics: _own_people,
 }
 
 
