@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from pydantic import UUID4
@@ -13,6 +13,8 @@ from albumen.immich import dto
 from albumen.notifications.service import NotificationService
 
 router = ImmichRouter()
+# Immich leaves empty optional fields out of a notification.
+OMIT_UNSET: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
 def notification_service(db: DbDep) -> NotificationService:
@@ -22,7 +24,7 @@ def notification_service(db: DbDep) -> NotificationService:
 Service = Annotated[NotificationService, Depends(notification_service)]
 
 
-@router.operation("getNotifications")
+@router.operation("getNotifications", **OMIT_UNSET)
 async def get_notifications(
     auth: Auth,
     service: Service,
@@ -44,12 +46,12 @@ async def delete_notifications(body: dto.NotificationDeleteAllDto, auth: Auth, s
     await service.delete_all(auth, body)
 
 
-@router.operation("getNotification")
+@router.operation("getNotification", **OMIT_UNSET)
 async def get_notification(id: UUID4, auth: Auth, service: Service) -> dto.NotificationDto:
     return await service.get(auth, id)
 
 
-@router.operation("updateNotification")
+@router.operation("updateNotification", **OMIT_UNSET)
 async def update_notification(
     id: UUID4, body: dto.NotificationUpdateDto, auth: Auth, service: Service
 ) -> dto.NotificationDto:
@@ -61,7 +63,7 @@ async def delete_notification(id: UUID4, auth: Auth, service: Service) -> None:
     await service.delete(auth, id)
 
 
-@router.operation("createNotification")
+@router.operation("createNotification", **OMIT_UNSET)
 async def create_notification(
     body: dto.NotificationCreateDto, auth: Auth, service: Service
 ) -> dto.NotificationDto:

@@ -26,15 +26,19 @@ SMTP_TIMEOUT_SECONDS = 10
 
 
 def notification_dto(notification: Notification) -> dto.NotificationDto:
+    """Empty optional fields are left unset: Immich omits them, and the routes exclude unset ones."""
+    optional = {
+        "description": notification.description,
+        "data": notification.data,
+        "readAt": notification.read_at,
+    }
     return dto.NotificationDto(
         id=notification.id,
         createdAt=notification.created_at,
         level=dto.NotificationLevel(notification.level),
         type=dto.NotificationType(notification.type),
         title=notification.title,
-        description=notification.description,
-        data=notification.data,
-        readAt=notification.read_at,
+        **{name: value for name, value in optional.items() if value is not None},
     )
 
 

@@ -6,7 +6,7 @@ issue); those routes are deliberately not registered, so they answer 404 rather 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -19,6 +19,7 @@ from albumen.immich import dto
 from albumen.people.service import PersonService
 
 router = ImmichRouter()
+OMIT_UNSET: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
 def person_service(db: DbDep, container: ContainerDep) -> PersonService:
@@ -28,7 +29,7 @@ def person_service(db: DbDep, container: ContainerDep) -> PersonService:
 Service = Annotated[PersonService, Depends(person_service)]
 
 
-@router.operation("getAllPeople")
+@router.operation("getAllPeople", **OMIT_UNSET)
 async def get_all_people(
     auth: Auth,
     service: Service,
@@ -48,41 +49,41 @@ async def get_all_people(
     )
 
 
-@router.operation("createPerson")
+@router.operation("createPerson", **OMIT_UNSET)
 async def create_person(body: dto.PersonCreateDto, auth: Auth, service: Service) -> dto.PersonResponseDto:
     return await service.create(auth, body)
 
 
-@router.operation("updatePeople")
+@router.operation("updatePeople", **OMIT_UNSET)
 async def update_people(
     body: dto.PeopleUpdateDto, auth: Auth, service: Service
 ) -> list[dto.BulkIdResponseDto]:
     return await service.update_all(auth, body)
 
 
-@router.operation("deletePeople")
+@router.operation("deletePeople", **OMIT_UNSET)
 async def delete_people(body: dto.BulkIdsDto, auth: Auth, service: Service) -> None:
     await service.delete(auth, {item.root for item in body.ids})
 
 
-@router.operation("getPerson")
+@router.operation("getPerson", **OMIT_UNSET)
 async def get_person(id: UUID4, auth: Auth, service: Service) -> dto.PersonResponseDto:
     return await service.get(auth, id)
 
 
-@router.operation("updatePerson")
+@router.operation("updatePerson", **OMIT_UNSET)
 async def update_person(
     id: UUID4, body: dto.PersonUpdateDto, auth: Auth, service: Service
 ) -> dto.PersonResponseDto:
     return await service.update(auth, id, body)
 
 
-@router.operation("deletePerson")
+@router.operation("deletePerson", **OMIT_UNSET)
 async def delete_person(id: UUID4, auth: Auth, service: Service) -> None:
     await service.delete(auth, {id})
 
 
-@router.operation("getPersonStatistics")
+@router.operation("getPersonStatistics", **OMIT_UNSET)
 async def get_person_statistics(id: UUID4, auth: Auth, service: Service) -> dto.PersonStatisticsResponseDto:
     return await service.statistics(auth, id)
 
@@ -100,13 +101,13 @@ async def get_person_thumbnail(
     )  # fmt: skip
 
 
-@router.operation("getFaces")
+@router.operation("getFaces", **OMIT_UNSET)
 async def get_faces(
     auth: Auth, service: Service, asset_id: Annotated[UUID4, Query(alias="id")]
 ) -> list[dto.AssetFaceResponseDto]:
     return await service.faces(auth, asset_id)
 
 
-@router.operation("getAssetOcr")
+@router.operation("getAssetOcr", **OMIT_UNSET)
 async def get_asset_ocr(id: UUID4, auth: Auth, service: Service) -> list[dto.AssetOcrResponseDto]:
     return await service.ocr(auth, id)

@@ -37,8 +37,9 @@ def person_dto(person: Person) -> dto.PersonResponseDto:
         thumbnailPath=person.thumbnail_path,
         isHidden=person.is_hidden,
         isFavorite=person.is_favorite,
-        color=person.color,
         updatedAt=person.updated_at,
+        # Immich leaves an unset colour out; the routes exclude unset fields.
+        **({"color": person.color} if person.color is not None else {}),
     )
 
 
