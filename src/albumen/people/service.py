@@ -8,6 +8,7 @@ Face boxes are given in the detected image's pixels; they are not yet mapped thr
 from __future__ import annotations
 
 import logging
+import struct
 import uuid
 from datetime import date
 
@@ -58,15 +59,25 @@ def face_dto(face: AssetFace, person: Person | None, auth: AuthContext) -> dto.A
     )
 
 
+def _real(value: float) -> float:
+    """A REAL column's value as PostgreSQL prints it (0.1, not float32's 0.10000000149011612)."""
+    for digits in range(1, 10):
+        candidate = float(f"{value:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", candidate))[0] == value:
+            return candidate
+    return value
+
+
 def ocr_dto(row: AssetOcr) -> dto.AssetOcrResponseDto:
+    corners = {name: _real(getattr(row, name)) for name in ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")}
     return dto.AssetOcrResponseDto(
         id=row.id,
         assetId=row.asset_id,
-        x1=row.x1, y1=row.y1, x2=row.x2, y2=row.y2, x3=row.x3, y3=row.y3, x4=row.x4, y4=row.y4,
-        boxScore=row.box_score,
-        textScore=row.text_score,
+        boxScore=_real(row.box_score),
+        textScore=_real(row.text_score),
         text=row.text,
-    )  # fmt: skip
+        **corners,
+    )
 
 
 class PersonService:
