@@ -271,10 +271,43 @@ async def test_bad_input_and_unbuilt_routes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/people/not-a-uuid", headers=admin.headers)).status_code == 400
     assert (await client.post("/people", headers=admin.headers, json={"color": "red"})).status_code == 400
     some_id = str(uuid.uuid4())
-    # Face creation, merging and reassignment wait for face detection: not registered at all.
+    # Face creation, deletion and reassignment wait for face detection: not registered at all.
     for method, path in (
         ("POST", "/faces"), ("PUT", f"/faces/{some_id}"), ("DELETE", f"/faces/{some_id}"),
-        ("POST", f"/people/{some_id}/merge"), ("PUT", f"/people/{some_id}/reassign"),
+        ("PUT", f"/people/{some_id}/reassign"),
     ):  # fmt: skip
         response = await client.request(method, path, headers=admin.headers, json={})
         assert response.status_code == 404, (method, path)
+
+
+async def test_merge_moves_faces_and_fills_gaps(client: httpx.AsyncClient, app: Any) -> None:
+    admin = await sign_up_admin(client)
+    user = await create_user(client, admin, "user@immich.cloud")
+    assets = [await upload_id(client, admin, f"m{index}.jpg") for index in range(2)]
+    primary = _person(admin.user_id, color="#123456")
+    named = _person(admin.user_id, "Cleo", birth_date=date(2001, 2, 3))
+    theirs = _person(user.user_id, "Theirs")
+    await _add(app, primary, named, theirs)
+    await _add(app, _face(assets[0], primary), _face(assets[1], named))
+
+    itself = await client.post(
+        f"/people/{primary.id}/merge", headers=admin.headers, json={"ids": [str(primary.id)]}
+    )
+    assert itself.status_code == 400
+    assert itself.json()["message"] == "Cannot merge a person into themselves"
+    merged = await client.post(
+        f"/people/{primary.id}/merge", headers=admin.headers, json={"ids": [str(named.id), str(theirs.id)]}
+    )
+    assert merged.status_code == 200
+    assert merged.json() == [
+        {"id": str(named.id), "success": True},
+        {"id": str(theirs.id), "success": False, "error": "no_permission"},
+    ]
+    person = (await client.get(f"/people/{primary.id}", headers=admin.headers)).json()
+    assert (person["name"], person["birthDate"], person["color"]) == ("Cleo", "2001-02-03", "#123456")
+    assert (await client.get(f"/people/{primary.id}/statistics", headers=admin.headers)).json() == {
+        "assets": 2
+    }
+    assert (await client.get(f"/people/{named.id}", headers=admin.headers)).status_code == 400
+    cleared = await client.put(f"/people/{primary.id}", headers=admin.headers, json={"color": None})
+    assert "color" not in cleared.json()

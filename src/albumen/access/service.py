@@ -115,6 +115,7 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.person_update: _own_people,
     dto.Permission.person_delete: _own_people,
     dto.Permission.person_statistics: _own_people,
+    dto.Permission.person_merge: _own_people,
 }
 
 

@@ -1,6 +1,6 @@
 """/people, /faces and /assets/{id}/ocr.
 
-Creating faces, merging people and reassigning faces need face detection (a later machine-learning
+Creating, deleting and reassigning single faces need face detection (a later machine-learning
 issue); those routes are deliberately not registered, so they answer 404 rather than pretend.
 """
 
@@ -81,6 +81,13 @@ async def update_person(
 @router.operation("deletePerson", **OMIT_UNSET)
 async def delete_person(id: UUID4, auth: Auth, service: Service) -> None:
     await service.delete(auth, {id})
+
+
+@router.operation("mergePerson", **OMIT_UNSET)
+async def merge_person(
+    id: UUID4, body: dto.MergePersonDto, auth: Auth, service: Service
+) -> list[dto.BulkIdResponseDto]:
+    return await service.merge(auth, id, body)
 
 
 @router.operation("getPersonStatistics", **OMIT_UNSET)

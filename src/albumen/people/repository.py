@@ -131,6 +131,11 @@ class PersonRepository:
         assert person is not None
         return person
 
+    async def move_faces(self, from_person_id: uuid.UUID, to_person_id: uuid.UUID) -> None:
+        await self.db.execute(
+            update(AssetFace).where(AssetFace.person_id == from_person_id).values(person_id=to_person_id)
+        )
+
     async def thumbnail_paths(self, ids: set[uuid.UUID]) -> list[str]:
         paths = await self.db.scalars(select(Person.thumbnail_path).where(among(Person.id, ids)))
         return [path for path in paths.all() if path]

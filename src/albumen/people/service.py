@@ -168,7 +168,7 @@ class PersonService:
             changes["is_hidden"] = body.isHidden
         if body.isFavorite is not None:
             changes["is_favorite"] = body.isFavorite
-        if body.color is not None:
+        if "color" in sent:  # null clears the colour
             changes["color"] = body.color
         return person_dto(await self.people.update(person_id, **changes))
 
@@ -187,8 +187,45 @@ class PersonService:
                 )
         return results
 
+    async def merge(
+        self, auth: AuthContext, person_id: uuid.UUID, body: dto.MergePersonDto
+    ) -> list[dto.BulkIdResponseDto]:
+        """Moves every face of the merged people onto this one and deletes them; a missing name or
+        birth date is taken from the first merged person that has one."""
+        merge_ids = [item.root for item in body.ids]
+        if person_id in merge_ids:
+            raise BadRequest("Cannot merge a person into themselves")
+        await self.access.require(auth, dto.Permission.person_update, [person_id])
+        primary = await self._existing(person_id)
+        allowed = await self.access.allowed(auth, dto.Permission.person_merge, merge_ids)
+        results: list[dto.BulkIdResponseDto] = []
+        for merge_id in merge_ids:
+            merged = await self.people.get(merge_id) if merge_id in allowed else None
+            if merged is None:
+                reason = (
+                    dto.BulkIdErrorReason.not_found
+                    if merge_id in allowed
+                    else dto.BulkIdErrorReason.no_permission
+                )
+                results.append(dto.BulkIdResponseDto(id=merge_id, success=False, error=reason))
+                continue
+            inherited: dict[str, object] = {}
+            if not primary.name and merged.name:
+                inherited["name"] = merged.name
+            if primary.birth_date is None and merged.birth_date is not None:
+                inherited["birth_date"] = merged.birth_date
+            if inherited:
+                primary = await self.people.update(person_id, **inherited)
+            await self.people.move_faces(merge_id, person_id)
+            await self._remove({merge_id})
+            results.append(dto.BulkIdResponseDto(id=merge_id, success=True))
+        return results
+
     async def delete(self, auth: AuthContext, ids: set[uuid.UUID]) -> None:
         await self.access.require(auth, dto.Permission.person_delete, ids)
+        await self._remove(ids)
+
+    async def _remove(self, ids: set[uuid.UUID]) -> None:
         for path in await self.people.thumbnail_paths(ids):
             await self.thumbnails.delete(path)
         # Their faces stay, unassigned (asset_face.person_id is SET NULL), as in Immich.
