@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from albumen.models import AssetFace, AssetOcr, Person
+from albumen.models import AssetFace, AssetOcr, FaceSearch, Person
 from tests.support.assets import upload_id
 from tests.support.users import create_user, sign_up_admin
 
@@ -311,3 +311,42 @@ async def test_merge_moves_faces_and_fills_gaps(client: httpx.AsyncClient, app: 
     assert (await client.get(f"/people/{named.id}", headers=admin.headers)).status_code == 400
     cleared = await client.put(f"/people/{primary.id}", headers=admin.headers, json={"color": None})
     assert "color" not in cleared.json()
+
+
+def _embedding(*head: float) -> list[float]:
+    return [*head, *([0.0] * (512 - len(head)))]
+
+
+async def test_closest_people_come_first(client: httpx.AsyncClient, app: Any) -> None:
+    admin = await sign_up_admin(client)
+    asset_id = await upload_id(client, admin)
+    near, far, target = (_person(admin.user_id, name) for name in ("Near", "Far", "Target"))
+    await _add(app, near, far, target)
+    faces = {
+        person.name: _face(asset_id, person, x1=index * 100)
+        for index, person in enumerate((near, far, target))
+    }
+    await _add(app, *faces.values())
+    await _add(
+        app,
+        FaceSearch(face_id=faces["Target"].id, embedding=_embedding(1.0, 0.0)),
+        FaceSearch(face_id=faces["Near"].id, embedding=_embedding(0.9, 0.1)),
+        FaceSearch(face_id=faces["Far"].id, embedding=_embedding(0.0, 1.0)),
+    )
+    async with app.state.container.database.unit_of_work() as session:
+        for person in (near, far, target):
+            stored = await session.get(Person, person.id)
+            assert stored is not None
+            stored.face_asset_id = faces[person.name].id
+    by_name = (await client.get("/people", headers=admin.headers)).json()["people"]
+    assert [person["name"] for person in by_name] == ["Far", "Near", "Target"]
+    closest = await client.get("/people", headers=admin.headers, params={"closestPersonId": str(target.id)})
+    assert [person["name"] for person in closest.json()["people"]] == ["Target", "Near", "Far"]
+    by_face = await client.get(
+        "/people", headers=admin.headers, params={"closestAssetId": str(faces["Far"].id)}
+    )
+    assert [person["name"] for person in by_face.json()["people"]] == ["Far", "Near", "Target"]
+    no_feature = (await client.post("/people", headers=admin.headers, json={"name": "Lone"})).json()
+    missing = await client.get("/people", headers=admin.headers, params={"closestPersonId": no_feature["id"]})
+    assert missing.status_code == 404
+    assert missing.json()["message"] == "Person not found"

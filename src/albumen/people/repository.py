@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, delete, exists, func, select, update
+from sqlalchemy import Float, Integer, and_, cast, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
@@ -70,9 +70,8 @@ class PersonRepository:
         if closest_face_id is not None:
             feature = select(FaceSearch.embedding).where(FaceSearch.face_id == Person.face_asset_id)
             target = select(FaceSearch.embedding).where(FaceSearch.face_id == closest_face_id)
-            statement = statement.order_by(
-                feature.scalar_subquery().cosine_distance(target.scalar_subquery()).asc()
-            )
+            distance = feature.scalar_subquery().op("<=>", return_type=Float)(target.scalar_subquery())
+            statement = statement.order_by(distance.asc())
         else:
             unnamed = func.nullif(Person.name, "")
             statement = statement.order_by(
