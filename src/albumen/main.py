@@ -38,8 +38,10 @@ def _routers() -> list[object]:
     from albumen.jobs.endpoints import router as jobs
     from albumen.map.endpoints import router as map_
     from albumen.memories.endpoints import router as memories
+    from albumen.notifications.endpoints import router as notifications
     from albumen.oauth.endpoints import router as oauth
     from albumen.partners.endpoints import router as partners
+    from albumen.people.endpoints import router as people
     from albumen.search.endpoints import router as search
     from albumen.sessions.endpoints import router as sessions
     from albumen.stacks.endpoints import router as stacks
@@ -55,7 +57,7 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search,
+        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search, notifications, people,
     ]  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from albumen.models import (
     ApiKey,
     Asset,
     Memory,
+    Notification,
     Partner,
     Person,
     Session,
@@ -40,6 +41,12 @@ class AccessRepository:
     async def owned_api_keys(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         result = await self.db.scalars(
             select(ApiKey.id).where(ApiKey.user_id == user_id, among(ApiKey.id, ids))
+        )
+        return set(result.all())
+
+    async def owned_notifications(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Notification.id).where(Notification.user_id == user_id, among(Notification.id, ids))
         )
         return set(result.all())
 

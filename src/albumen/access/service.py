@@ -27,6 +27,16 @@ async def _own_api_keys(repo: AccessRepository, auth: AuthContext, ids: set[uuid
     return await repo.owned_api_keys(auth.user.id, ids)
 
 
+async def _own_notifications(
+    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    return await repo.owned_notifications(auth.user.id, ids)
+
+
+async def _own_people(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.owned_people(auth.user.id, ids)
+
+
 async def _own_assets(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     elevated = auth.session is not None and auth.session.has_elevated_permission
     return await repo.owned_assets(auth.user.id, ids, with_locked=elevated)
@@ -93,10 +103,6 @@ async def _own_tags(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUI
     return await repo.owned_tags(auth.user.id, ids)
 
 
-async def _own_people(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    return await repo.owned_people(auth.user.id, ids)
-
-
 _ALBUM_OWNER = _albums_for("owner")
 _ALBUM_EDITOR = _albums_for("owner", "editor")
 _ALBUM_MEMBER = _albums_for("owner", "editor", "viewer")
@@ -143,6 +149,13 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.archive_read: _own_user,
     dto.Permission.tag_read: _own_tags,
     dto.Permission.person_read: _own_people,
+    dto.Permission.notification_read: _own_notifications,
+    dto.Permission.notification_update: _own_notifications,
+    dto.Permission.notification_delete: _own_notifications,
+    dto.Permission.person_update: _own_people,
+    dto.Permission.person_delete: _own_people,
+    dto.Permission.person_statistics: _own_people,
+    dto.Permission.person_merge: _own_people,
 }
 
 
