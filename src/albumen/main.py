@@ -57,7 +57,8 @@ def _routers() -> list[object]:
 
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
-        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search, notifications, people,
+        system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search,
+        notifications, people,
     ]  # fmt: skip
 
 
