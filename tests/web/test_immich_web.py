@@ -239,9 +239,14 @@ def exif_panel(walk: Walk) -> str:
 def search_by_name(walk: Walk) -> str:
     page = walk.page
     query = json.dumps({"originalFileName": "prairie_falcon"})
-    page.goto(walk.base_url + "/search?query=" + urllib.parse.quote(query))
-    count = _wait_for_count(_thumbnails(page), 1)
-    return f"{count} result(s) for file name prairie_falcon"
+    with page.expect_response(lambda r: "/api/search/metadata" in r.url, timeout=WAIT_MS) as answer:
+        page.goto(walk.base_url + "/search?query=" + urllib.parse.quote(query))
+    assert answer.value.status == 200, f"POST /api/search/metadata -> {answer.value.status}"
+    found = [item["originalFileName"] for item in answer.value.json()["assets"]["items"]]
+    assert found == ["prairie_falcon.jpg"], f"search found {found}"
+    # The search page shows results in a gallery grid, whose thumbnails carry data-asset, not data-asset-id.
+    count = _wait_for_count(page.locator("[data-thumbnail-focus-container][data-asset]"), 1)
+    return f"{count} result(s) shown for file name prairie_falcon"
 
 
 def explore(walk: Walk) -> str:
