@@ -60,6 +60,7 @@ class Walk:
     steps: list[Step] = field(default_factory=list)
     failed_api: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)  # handleError() logs there, beside its toast
     mark: int = 0  # failed_api's length when the current step began
     asset_ids: list[str] = field(default_factory=list)
 
@@ -83,6 +84,10 @@ class Walk:
         self.page.on("response", on_response)
         self.page.on("requestfailed", on_request_failed)
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)[:300]))
+        self.page.on(
+            "console",
+            lambda message: message.type == "error" and self.console_errors.append(message.text[:300]),
+        )
 
     def step(self, name: str, action: Callable[[], str | None]) -> Step:
         step = Step(name)
@@ -112,6 +117,10 @@ class Walk:
         lines += [f"  {call}" for call in unique]
         if self.page_errors:
             lines.append(f"{len(self.page_errors)} uncaught page errors, first: {self.page_errors[0]}")
+        unique_console = sorted({uuid.sub("{id}", text) for text in self.console_errors})
+        if unique_console:
+            lines.append(f"{len(unique_console)} distinct console errors:")
+            lines += [f"  {text}" for text in unique_console]
         return "\n".join(lines)
 
 
@@ -239,9 +248,14 @@ def exif_panel(walk: Walk) -> str:
 def search_by_name(walk: Walk) -> str:
     page = walk.page
     query = json.dumps({"originalFileName": "prairie_falcon"})
-    page.goto(walk.base_url + "/search?query=" + urllib.parse.quote(query))
-    count = _wait_for_count(_thumbnails(page), 1)
-    return f"{count} result(s) for file name prairie_falcon"
+    with page.expect_response(lambda r: "/api/search/metadata" in r.url, timeout=WAIT_MS) as answer:
+        page.goto(walk.base_url + "/search?query=" + urllib.parse.quote(query))
+    assert answer.value.status == 200, f"POST /api/search/metadata -> {answer.value.status}"
+    found = [item["originalFileName"] for item in answer.value.json()["assets"]["items"]]
+    assert found == ["prairie_falcon.jpg"], f"search found {found}"
+    # The search page shows results in a gallery grid, whose thumbnails carry data-asset, not data-asset-id.
+    count = _wait_for_count(page.locator("[data-thumbnail-focus-container][data-asset]"), 1)
+    return f"{count} result(s) shown for file name prairie_falcon"
 
 
 def explore(walk: Walk) -> str:
