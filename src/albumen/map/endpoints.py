@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Response
 from pydantic import UUID4, AwareDatetime
 
 from albumen.http.deps import Auth, DbDep
@@ -23,7 +23,11 @@ def map_service(db: DbDep) -> MapService:
 Service = Annotated[MapService, Depends(map_service)]
 
 
-@router.operation("getMapMarkers")
+def _json(body: str) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+@router.operation("getMapMarkers", response_class=Response)
 async def get_map_markers(
     auth: Auth,
     service: Service,
@@ -33,10 +37,12 @@ async def get_map_markers(
     created_before: Annotated[AwareDatetime | None, Query(alias="fileCreatedBefore")] = None,
     with_partners: Annotated[bool | None, Query(alias="withPartners")] = None,
     with_shared_albums: Annotated[bool | None, Query(alias="withSharedAlbums")] = None,
-) -> list[dto.MapMarkerResponseDto]:
+) -> Response:
     options = MarkerFilter(is_archived, is_favorite, created_after, created_before)
-    return await service.markers(
-        auth, options, with_partners=bool(with_partners), with_shared_albums=bool(with_shared_albums)
+    return _json(
+        await service.markers(
+            auth, options, with_partners=bool(with_partners), with_shared_albums=bool(with_shared_albums)
+        )
     )
 
 
@@ -49,6 +55,6 @@ async def reverse_geocode(
     return await service.reverse_geocode(lat, lon)
 
 
-@router.operation("getAlbumMapMarkers")
-async def get_album_map_markers(id: UUID4, auth: Auth, service: Service) -> list[dto.MapMarkerResponseDto]:
-    return await service.album_markers(auth, id)
+@router.operation("getAlbumMapMarkers", response_class=Response)
+async def get_album_map_markers(id: UUID4, auth: Auth, service: Service) -> Response:
+    return _json(await service.album_markers(auth, id))

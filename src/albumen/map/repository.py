@@ -1,4 +1,4 @@
-"""Map markers: assets with a position, newest first."""
+"""Map markers: assets with a position, newest first, as the JSON array Immich answers."""
 
 from __future__ import annotations
 
@@ -6,20 +6,32 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, Text, and_, cast, exists, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
 from albumen.map.schemas import MarkerFilter
 from albumen.models import Album, AlbumAsset, AlbumUser, Asset, AssetExif, Partner, User
 
-_MARKER_COLUMNS = (Asset.id, AssetExif.latitude, AssetExif.longitude, AssetExif.city, AssetExif.state,
-                   AssetExif.country)  # fmt: skip
+# Immich's keys in Immich's order: its controller returns the query's rows as they are.
+_MARKER = func.json_build_object(
+    literal_column("'id'"), Asset.id,
+    literal_column("'lat'"), AssetExif.latitude,
+    literal_column("'lon'"), AssetExif.longitude,
+    literal_column("'city'"), AssetExif.city,
+    literal_column("'state'"), AssetExif.state,
+    literal_column("'country'"), AssetExif.country,
+)  # fmt: skip
 
 
 def _markers() -> Select[*tuple[Any, ...]]:
+    """One row: the JSON array of markers, newest first, written by PostgreSQL."""
+    ordered = aggregate_order_by(_MARKER, Asset.file_created_at.desc(), Asset.id)
+    listed = func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))
     return (
-        select(*_MARKER_COLUMNS)
+        select(cast(listed, Text))
+        .select_from(Asset)
         .join(
             AssetExif,
             (AssetExif.asset_id == Asset.id)
@@ -27,7 +39,6 @@ def _markers() -> Select[*tuple[Any, ...]]:
             & AssetExif.longitude.is_not(None),
         )
         .where(Asset.deleted_at.is_(None))
-        .order_by(Asset.file_created_at.desc(), Asset.id)
     )
 
 
@@ -59,7 +70,7 @@ class MapRepository:
         owner_ids: Sequence[uuid.UUID],
         album_ids: Sequence[uuid.UUID],
         options: MarkerFilter,
-    ) -> list[tuple[Any, ...]]:
+    ) -> str:
         """Markers of the owners' assets and of the albums' assets. Only timeline assets, plus the
         caller's own archived ones when archived are asked for: never a partner's archive."""
         statement = _markers()
@@ -83,13 +94,13 @@ class MapRepository:
             in_albums = exists().where(AlbumAsset.asset_id == Asset.id, among(AlbumAsset.album_id, album_ids))
             reach.append(in_albums)
         statement = statement.where(or_(*reach))
-        return [tuple(row) for row in (await self.db.execute(statement)).all()]
+        return str(await self.db.scalar(statement))
 
-    async def album_markers(self, album_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    async def album_markers(self, album_id: uuid.UUID) -> str:
         """Every positioned asset in the album, whatever its visibility (as Immich)."""
         statement = (
             _markers()
             .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
             .where(AlbumAsset.album_id == album_id)
         )
-        return [tuple(row) for row in (await self.db.execute(statement)).all()]
+        return str(await self.db.scalar(statement))

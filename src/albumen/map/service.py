@@ -16,7 +16,7 @@ from albumen.access.service import AccessService
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
 from albumen.map.repository import MapRepository
-from albumen.map.schemas import MarkerFilter, marker
+from albumen.map.schemas import MarkerFilter
 from albumen.media.places import place_of
 
 
@@ -27,17 +27,17 @@ class MapService:
 
     async def markers(
         self, auth: AuthContext, options: MarkerFilter, *, with_partners: bool, with_shared_albums: bool
-    ) -> list[dto.MapMarkerResponseDto]:
+    ) -> str:
+        """The markers as a finished JSON array: hundreds of thousands of them in a big library."""
         owner_ids = [auth.user.id]
         if with_partners:
             owner_ids += await self.map.partner_ids(auth.user.id)
         album_ids = await self.map.album_ids(auth.user.id) if with_shared_albums else []
-        rows = await self.map.markers(auth.user.id, owner_ids, album_ids, options)
-        return [marker(row) for row in rows]
+        return await self.map.markers(auth.user.id, owner_ids, album_ids, options)
 
-    async def album_markers(self, auth: AuthContext, album_id: uuid.UUID) -> list[dto.MapMarkerResponseDto]:
+    async def album_markers(self, auth: AuthContext, album_id: uuid.UUID) -> str:
         await self.access.require(auth, dto.Permission.album_read, [album_id])
-        return [marker(row) for row in await self.map.album_markers(album_id)]
+        return await self.map.album_markers(album_id)
 
     async def reverse_geocode(self, lat: float, lon: float) -> list[dto.MapReverseGeocodeResponseDto]:
         """Always one result, all None where no city is near (Immich answers the same)."""

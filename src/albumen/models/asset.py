@@ -80,6 +80,14 @@ class Asset(Base):
             postgresql_using="gin",
             postgresql_ops={"original_file_name": "gin_trgm_ops"},
         ),
+        # The map's markers: an owner's timeline assets, index-only, with the date they are sorted by.
+        Index(
+            "ix_asset_map_markers",
+            "owner_id",
+            "file_created_at",
+            "id",
+            postgresql_where=text("visibility = 'timeline' AND deleted_at IS NULL"),
+        ),
         Index(
             "ix_asset_id_timeline_not_deleted",
             "id",
@@ -162,6 +170,13 @@ class AssetExif(Base):
     __table_args__ = (
         # Map bounds and nearest-asset lookups without the cube/earthdistance extensions.
         Index("ix_asset_exif_coordinates", text("point(longitude, latitude)"), postgresql_using="gist"),
+        # The map's markers, read index-only: a slim copy of the located rows, not the wide heap.
+        Index(
+            "ix_asset_exif_map_markers",
+            "asset_id",
+            postgresql_include=["latitude", "longitude", "city", "state", "country"],
+            postgresql_where=text("latitude IS NOT NULL AND longitude IS NOT NULL"),
+        ),
     )
 
     asset_id: Mapped[uuid.UUID] = mapped_column(

@@ -232,8 +232,8 @@ class _StreamWriter:
     async def _emit(
         self, entity: Entity, statement: Select[Any], create_id: uuid.UUID | None = None
     ) -> AsyncIterator[bytes]:
-        async for page in self.repo.lines(statement, entity.value, create_id):
-            yield page.encode()
+        async for chunk in self.repo.lines(statement, entity.value, create_id):
+            yield chunk
 
     async def _rows(self, entity: Entity, query: Query) -> AsyncIterator[bytes]:
         async for chunk in self._emit(entity, query(self.user_id, self.now, self._after(entity))):
