@@ -90,11 +90,13 @@ def assert_no_traceback(server: RunningServer) -> None:
 
 
 @contextmanager
-def serving_on(postgres_url: str, data_dir: Path) -> Iterator[RunningServer]:
+def serving_on(
+    postgres_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
     """`albumen serve` on a fresh database of the test run's PostgreSQL; checked for tracebacks."""
     from tests.support.databases import fresh_database
 
-    running = start_server(data_dir, asyncio.run(fresh_database(postgres_url)))
+    running = start_server(data_dir, asyncio.run(fresh_database(postgres_url)), extra_env)
     try:
         yield running
     finally:
