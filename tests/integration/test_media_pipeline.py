@@ -84,6 +84,7 @@ async def test_running_the_steps_again_changes_nothing(client: httpx.AsyncClient
     await process(app, asset_id)
     first = (await client.get(f"/assets/{asset_id}", headers=admin.headers)).json()
     await client.put(f"/assets/{asset_id}", headers=admin.headers, json={"description": "by hand"})
+    await settle(app)  # the edit's sidecar write and metadata read
 
     await process(app, asset_id)
 
@@ -92,7 +93,7 @@ async def test_running_the_steps_again_changes_nothing(client: httpx.AsyncClient
     assert again["exifInfo"]["description"] == "by hand"  # a hand edit outlives re-extraction
     async with app.state.container.database.unit_of_work() as db:
         files = (await db.scalars(select(AssetFile).where(AssetFile.asset_id == uuid.UUID(asset_id)))).all()
-    assert sorted(f.type for f in files) == ["preview", "thumbnail"]
+    assert sorted(f.type for f in files) == ["preview", "sidecar", "thumbnail"]  # the edit's sidecar
 
 
 async def test_live_photo_still_and_video_pair_by_content_identifier(

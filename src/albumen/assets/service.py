@@ -406,16 +406,14 @@ class AssetService:
             if changes.get("timeZone"):
                 exif_values["time_zone"] = changes["timeZone"]
             asset_values["file_created_at"] = moment
-            try:
-                asset_values["local_date_time"] = moment.replace(tzinfo=UTC) + (
-                    moment.utcoffset() or timedelta()
-                )
-            except OverflowError:
-                raise BadRequest("dateTimeOriginal is out of range") from None
+            asset_values["local_date_time"] = moment.replace(tzinfo=UTC)  # its wall clock, kept as UTC
         await self.repository.update(ids, **asset_values)
         if exif_values:
             locked = [LOCKABLE_EXIF[name] for name in exif_values if name in LOCKABLE_EXIF]
             await self.repository.update_exif(ids, exif_values, locked)
+            effects = side_effects(self.db)  # the sidecar gets the edit, then the metadata is read again
+            for asset_id in ids:
+                effects.queue(JobName.SidecarWrite, {"id": str(asset_id)})
 
     async def _shift_dates(self, ids: list[uuid.UUID], minutes: int) -> None:
         shift = timedelta(minutes=minutes)

@@ -25,6 +25,7 @@ from albumen.media.tasks import (
     extract_motion_part,
     generate_thumbnails,
     shared_reader,
+    write_sidecar,
 )
 from albumen.media.video import VideoError
 from albumen.storage.base import ObjectNotFound
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("albumen.media")
 ANNOUNCED = ("timeline", "archive")
+SIDECAR_WRITE = "sidecar-write"  # the metadata read that follows a hand edit
 QUEUE_ALL_PAGE = 1000
 # POST /assets/jobs: what each name re-runs for the chosen assets.
 ASSET_JOBS = {
@@ -61,6 +63,7 @@ def register(container: Container) -> None:
 
     async def metadata_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
+        after_edit = data.get("source") == SIDECAR_WRITE
         try:
             settings = await config()
             geocode = bool(settings["reverseGeocoding"]["enabled"])
@@ -76,6 +79,12 @@ def register(container: Container) -> None:
                     await next_step(JobName.AssetExtractMetadata, motion_id)
         except (MetadataError, ObjectNotFound) as error:  # as Immich: an unreadable file still gets previews
             log.warning("metadata unreadable", asset_id=str(asset_id), error=str(error))
+        if after_edit:  # as Immich: the new date may move the file; the previews stay as they are
+            await announce_update(container, asset_id)
+            await jobs.enqueue(
+                JobName.StorageTemplateMigrationSingle, {"id": str(asset_id), "source": SIDECAR_WRITE}
+            )
+            return
         await next_step(JobName.StorageTemplateMigrationSingle, asset_id)
 
     async def template_step(data: Any) -> None:
@@ -83,7 +92,16 @@ def register(container: Container) -> None:
         template = TemplateSettings.of(await config())
         if template.enabled:
             await apply_storage_template(database, storage, asset_id, template)
-        await next_step(JobName.AssetGenerateThumbnails, asset_id)
+        if data.get("source") != SIDECAR_WRITE:
+            await next_step(JobName.AssetGenerateThumbnails, asset_id)
+
+    async def sidecar_write_step(data: Any) -> None:
+        """A hand edit: its values go into the XMP sidecar, then the metadata is read again (place,
+        local date) and the owner gets `on_asset_update`. Not keyed: each edit writes its own values."""
+        asset_id = uuid.UUID(str(data["id"]))
+        reader = shared_reader(concurrency_of(QueueName.metadataExtraction, await config()))
+        if await write_sidecar(database, storage, asset_id, reader):
+            await jobs.enqueue(JobName.AssetExtractMetadata, {"id": str(asset_id), "source": SIDECAR_WRITE})
 
     async def thumbnail_step(data: Any) -> None:
         asset_id = uuid.UUID(str(data["id"]))
@@ -162,6 +180,17 @@ def register(container: Container) -> None:
     jobs.register(JobName.StorageTemplateMigrationSingle, QueueName.storageTemplateMigration, template_step)
     jobs.register(JobName.AssetGenerateThumbnails, QueueName.thumbnailGeneration, thumbnail_step)
     jobs.register(JobName.AssetEncodeVideo, QueueName.videoConversion, encode_step)
+    jobs.register(JobName.SidecarWrite, QueueName.sidecar, sidecar_write_step)
+
+
+async def announce_update(container: Container, asset_id: uuid.UUID) -> None:
+    """`on_asset_update` to the owner with the asset as it now reads."""
+    async with container.database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        asset = await repository.get(asset_id)
+        if asset is not None:
+            response = asset_response(asset, await repository.exif(asset_id))
+            side_effects(db).emit(messages.asset_update(asset.owner_id, response))
 
 
 async def announce_ready(container: Container, asset_id: uuid.UUID) -> bool:

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,9 +28,9 @@ from albumen.media.images import GeneratedImages, ImageSpec, generate_images
 from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo
 from albumen.media.originals import OriginalCache, downloaded
 from albumen.media.places import place_of
-from albumen.models import Asset
+from albumen.models import Asset, AssetExif
 from albumen.storage.base import ByteRange, StorageBackend
-from albumen.storage.layout import encoded_video_key, image_key, motion_part_key
+from albumen.storage.layout import encoded_video_key, image_key, motion_part_key, sidecar_key
 from albumen.storage.local import LocalStorage
 from albumen.tags.repository import TagRepository
 
@@ -113,16 +114,77 @@ async def extract_metadata(
             [asset_id], **{k: v for k, v in metadata.asset_columns().items() if k not in skip_asset}
         )
         exif_values = {k: v for k, v in metadata.asset_exif_columns().items() if k not in skip_exif}
-        if reverse_geocoding and not {"latitude", "longitude"} & skip_exif:
-            exif_values.update(
-                await anyio.to_thread.run_sync(place_of, metadata.latitude, metadata.longitude)
-            )
+        if reverse_geocoding:  # a hand-set position is looked up too
+            latitude = exif.latitude if exif and "latitude" in skip_exif else metadata.latitude
+            longitude = exif.longitude if exif and "longitude" in skip_exif else metadata.longitude
+            exif_values.update(await anyio.to_thread.run_sync(place_of, latitude, longitude))
         await repository.update_exif([asset_id], exif_values, [])
         if metadata.tags:  # keywords become the asset's tags, as in Immich
             await TagRepository(db).replace_asset_tags(owner_id, asset_id, metadata.tags)
         if metadata.live_photo_cid:
             await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
     return metadata
+
+
+async def write_sidecar(
+    database: Database, storage: Mapping[str, StorageBackend], asset_id: uuid.UUID, reader: MetadataReader
+) -> bool:
+    """Writes the asset's hand-edited (locked) values into its XMP sidecar, made beside the original
+    when it has none, so the file carries them as Immich's does. False when the asset is gone or
+    nothing is locked."""
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        asset = await repository.get(asset_id)
+        exif = await repository.exif(asset_id)
+        if asset is None or exif is None:
+            return False
+        tags = sidecar_tags(exif, asset.local_date_time)
+        existing = await repository.file(asset_id, "sidecar")
+        key = existing.path if existing else sidecar_key(asset.original_path)
+    if not tags:
+        return False
+    originals = storage["originals"]
+    with tempfile.TemporaryDirectory(prefix="albumen-sidecar-") as folder:
+        path = Path(folder) / "sidecar.xmp"
+        if existing is not None:
+            async with downloaded(originals, key, path):
+                await anyio.to_thread.run_sync(reader.write_tags, path, tags)
+                written = path.read_bytes()
+        else:
+            await anyio.to_thread.run_sync(reader.write_tags, path, tags)
+            written = path.read_bytes()
+    await originals.write(key, _once(written))
+    async with database.unit_of_work() as db:
+        repository = AssetRepository(db)
+        if await repository.get(asset_id) is None:  # deleted meanwhile: leave no file behind
+            await originals.delete(key)
+            return False
+        await repository.add_file(asset_id, "sidecar", key)
+    return True
+
+
+def sidecar_tags(exif: AssetExif, local_date_time: datetime) -> dict[str, str | float | int]:
+    """The XMP tags for the locked values (what a hand edit set); the date keeps its edited offset."""
+    locked = set(exif.locked_properties or ())
+    tags: dict[str, str | float | int] = {}
+    if "description" in locked:
+        tags["XMP-dc:Description"] = tags["XMP-tiff:ImageDescription"] = exif.description or ""
+    if "rating" in locked:
+        tags["XMP-xmp:Rating"] = exif.rating or 0
+    if "latitude" in locked and exif.latitude is not None:
+        tags["XMP-exif:GPSLatitude"] = exif.latitude
+    if "longitude" in locked and exif.longitude is not None:
+        tags["XMP-exif:GPSLongitude"] = exif.longitude
+    if "dateTimeOriginal" in locked and exif.date_time_original is not None:
+        moment = exif.date_time_original
+        offset = local_date_time.replace(tzinfo=UTC) - moment.astimezone(UTC).replace(tzinfo=UTC)
+        if abs(offset) > timedelta(hours=18) or offset % timedelta(minutes=1):
+            offset = timedelta()  # not a wall clock of this moment: say it in UTC
+        wall_clock = moment.astimezone(timezone(offset))
+        tags["XMP-exif:DateTimeOriginal"] = (
+            wall_clock.strftime("%Y:%m:%d %H:%M:%S") + wall_clock.isoformat()[-6:]
+        )
+    return tags
 
 
 async def generate_thumbnails(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -272,6 +273,20 @@ class MetadataReader:
             raise MetadataError(f"exiftool gave unexpected output for {path}")
         return cast(dict[str, Any], parsed[0])
 
+    def write_tags(self, path: Path, tags: dict[str, str | float | int]) -> None:
+        """Writes ``tags`` into ``path`` in place, creating an XMP sidecar when ``path`` is missing."""
+        name = os.path.abspath(path)
+        if "\n" in name or "\r" in name:
+            raise MetadataError(f"{path}: file names with line breaks are not supported")
+        # -E: values go HTML-escaped, so a line break in a description cannot split exiftool's arguments
+        assignments = [f"-{tag}={_escaped(value)}".encode() for tag, value in tags.items()]
+        args: list[str | bytes] = ["-overwrite_original", "-n", "-E", *assignments, os.fsencode(name)]
+        with self._borrowed() as tool:
+            out = cast(bytes, tool.execute(*args, raw_bytes=True))
+            stderr = tool._last_stderr.decode("utf-8", "replace").strip()
+        if b"1 image files updated" not in out and b"1 image files created" not in out:
+            raise MetadataError(f"exiftool could not write {path}: {stderr or out.decode(errors='replace')}")
+
     def read(
         self, path: Path, *, sidecar: Path | None = None, file_created_at: datetime | None = None
     ) -> MediaMetadata:
@@ -308,6 +323,11 @@ class MetadataReader:
                 warnings.append(f"sidecar {sidecar.name} skipped: {exc}")
         merged = merge_tags(media, side, is_video=is_video, ext=ext)
         return decide_columns(merged, path, stat, is_video, file_created_at, tuple(warnings))
+
+
+def _escaped(value: str | float | int) -> str:
+    text = html.escape(str(value), quote=False)
+    return text.replace("\r", "&#xd;").replace("\n", "&#xa;")
 
 
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
