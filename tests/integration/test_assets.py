@@ -179,6 +179,9 @@ async def test_update_one_and_many(client: httpx.AsyncClient) -> None:
     assert body["exifInfo"]["description"] == "at the lake"
     assert body["exifInfo"]["rating"] == 4
     assert body["exifInfo"]["latitude"] == 48.1
+    rejected = await client.put(f"/assets/{second}", headers=admin.headers, json={"rating": -1})
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["exifInfo"]["rating"] == -1
 
     bulk = await client.put(
         "/assets",

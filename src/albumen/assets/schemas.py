@@ -59,7 +59,7 @@ def encode_checksum(raw: bytes) -> str:
 def exif_response(exif: AssetExif | None) -> dto.ExifResponseDto:
     if exif is None:
         return dto.ExifResponseDto()
-    return dto.ExifResponseDto(
+    response = dto.ExifResponseDto(
         make=exif.make,
         model=exif.model,
         exifImageWidth=exif.exif_image_width,
@@ -81,8 +81,11 @@ def exif_response(exif: AssetExif | None) -> dto.ExifResponseDto:
         country=exif.country,
         description=exif.description,
         projectionType=exif.projection_type,
-        rating=exif.rating,
     )
+    # Set after validation: Immich stores -1 for "rejected" and returns it, although its own response
+    # schema says 1..5 (UpdateAssetDto accepts -1).
+    response.rating = exif.rating
+    return response
 
 
 def _aware(moment: datetime) -> datetime:
