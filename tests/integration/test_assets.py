@@ -291,6 +291,14 @@ async def test_bad_uploads_write_nothing(client: httpx.AsyncClient, settings: Se
     traversal = await upload_asset(client, admin, "../../photos/x.jpg", b"safe name")
     info = (await client.get(f"/assets/{traversal.json()['id']}", headers=admin.headers)).json()
     assert info["originalFileName"] == "x.jpg"
+    linked = await client.put(
+        f"/assets/{traversal.json()['id']}",
+        headers=admin.headers,
+        json={"livePhotoVideoId": someone_elses_video},
+    )
+    assert (linked.status_code, linked.json()["message"]) == (
+        400, "Live photo video does not belong to the user",
+    )  # fmt: skip
     assert not (Path(settings.data_dir).parent / "photos").exists()
 
 

