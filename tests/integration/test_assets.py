@@ -324,12 +324,16 @@ async def test_another_users_assets_are_out_of_reach(client: httpx.AsyncClient) 
         client.request(
             "DELETE", "/assets/metadata", headers=h, json={"items": [{"assetId": asset_id, "key": "k"}]}
         ),
-        client.put(f"/assets/{own_id}", headers=h, json={"livePhotoVideoId": asset_id}),
     ]
     for call in calls:
         response = await call
         assert response.status_code == 400, (response.request.method, response.request.url, response.text)
         assert response.json()["message"].startswith("Not found or no asset."), response.text
+    # Linking someone else's video is refused with Immich's own message for it.
+    linked = await client.put(f"/assets/{own_id}", headers=h, json={"livePhotoVideoId": asset_id})
+    assert (linked.status_code, linked.json()["message"]) == (
+        400, "Live photo video does not belong to the user",
+    )  # fmt: skip
     # Nothing changed for the owner, and the intruder's own asset was not touched by the refused bulk call.
     info = (await client.get(f"/assets/{asset_id}", headers=owner.headers)).json()
     assert info["isFavorite"] is False

@@ -213,6 +213,11 @@ async def test_a_failing_job_is_retried_until_it_succeeds(
     await jobs_of(app).enqueue(J.TagCleanup, {"id": "flaky", "mode": "fail", "times": 2})
     await eventually(lambda: "flaky" in handlers.done)
     assert handlers.calls["flaky"] == 3
+
+    async def recorded() -> bool:  # a handler returns a moment before its job is marked complete
+        return len(await listed(client, admin, Q.backgroundTask, "completed")) == 1
+
+    await eventually(recorded, timeout=5)
     [job] = await listed(client, admin, Q.backgroundTask, "completed")
     assert job["name"] == "TagCleanup"
     assert job["data"] == {"id": "flaky", "mode": "fail", "times": 2}

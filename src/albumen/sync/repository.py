@@ -96,6 +96,9 @@ AUDIT_TABLES = (
     UserMetadataAudit,
 )
 
+# A statement the service hands back to this repository to stream (built by the functions below).
+Statement = Select[Any]
+
 
 def _base64(column: Any) -> ColumnElement[Any]:
     # PostgreSQL wraps base64 at 76 characters; checksums and thumbhashes are shorter, but be safe.

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.authn.schemas import AuthContext
@@ -24,7 +23,7 @@ from albumen.immich.dto import SyncRequestType as Request
 from albumen.kit.db import Database
 from albumen.kit.errors import BadRequest, Forbidden
 from albumen.kit.ids import uuid7_at, uuid7_millis
-from albumen.sync.repository import SyncRepository
+from albumen.sync.repository import Statement, SyncRepository
 from albumen.sync.schemas import (
     API_KEY_REFUSED,
     BACKFILL_COMPLETE,
@@ -41,7 +40,7 @@ from albumen.sync.schemas import (
 CHUNK_BYTES = 256 * 1024
 DAY_MILLIS = 86_400_000
 
-Query = Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None], Select[Any]]
+Query = Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None], Statement]
 
 
 def _session_id(auth: AuthContext) -> uuid.UUID:
@@ -230,7 +229,7 @@ class _StreamWriter:
         return ack.update_uuid() if ack is not None else None
 
     async def _emit(
-        self, entity: Entity, statement: Select[Any], create_id: uuid.UUID | None = None
+        self, entity: Entity, statement: Statement, create_id: uuid.UUID | None = None
     ) -> AsyncIterator[bytes]:
         async for chunk in self.repo.lines(statement, entity.value, create_id):
             yield chunk
@@ -273,7 +272,7 @@ class _StreamWriter:
         entity: Entity,
         known: Entity,
         parents: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None], Any],
-        query: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID], Select[Any]],
+        query: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID], Statement],
     ) -> AsyncIterator[bytes]:
         """Replays, for each partner or album the user gained since the checkpoint of `known`, the rows
         up to that checkpoint; each one ends with a SyncAckV1 `entity|createId|complete`. A client with
@@ -367,7 +366,7 @@ class _StreamWriter:
         create: Entity,
         update: Entity,
         creates: Query,
-        updates: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID], Select[Any]],
+        updates: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID], Statement],
     ) -> AsyncIterator[bytes]:
         """Album assets (and their EXIF) come in two kinds: changes to ones the client has (keyed by the
         asset's update id), then ones newly in its albums (keyed by the album_asset row)."""
@@ -390,7 +389,7 @@ class _StreamWriter:
 
         def backfill(
             album_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-        ) -> Select[Any]:
+        ) -> Statement:
             return repo.album_asset_backfill(user_id, album_id, now, after, until)
 
         async for chunk in self._backfill(
