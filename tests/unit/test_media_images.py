@@ -414,6 +414,13 @@ def test_a_plain_tiff_is_not_taken_for_raw() -> None:
     assert generate_images(tiff, thumbnail=THUMBNAIL, preview=PREVIEW).decoder == "tiffload_buffer"
 
 
+def test_a_jpeg_named_like_a_raw_file_is_read_as_jpeg(tmp_path: Path) -> None:
+    misnamed = tmp_path / "DSC_0001.NEF"
+    misnamed.write_bytes((ASSETS_DIR / "albums/nature/prairie_falcon.jpg").read_bytes())
+    assert decoders.sniff(misnamed) == "vips"
+    assert generate_images(misnamed, thumbnail=THUMBNAIL, preview=PREVIEW).decoder == "jpegload"
+
+
 # ------------------------------------------------------------------------------------------ errors
 
 

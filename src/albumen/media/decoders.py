@@ -146,7 +146,8 @@ def sniff(source: Source) -> Kind | None:
         if suffix in _RAW_SUFFIXES or (suffix not in (".tif", ".tiff") and _is_raw_tiff(head)):
             return "raw"
         return "vips"
-    if suffix in _RAW_SUFFIXES:
+    # The content decides over the name: a JPEG or PNG saved as .nef is read as what it is.
+    if suffix in _RAW_SUFFIXES and not head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
         return "raw"
     if isinstance(source, bytes):
         loader = pyvips.vips_lib.vips_foreign_find_load_buffer(source, len(source))
