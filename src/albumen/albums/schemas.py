@@ -82,6 +82,44 @@ def bulk_result(item_id: uuid.UUID, error: dto.BulkIdErrorReason | None = None) 
     return dto.BulkIdResponseDto(id=item_id, success=False, error=error)
 
 
+def sort_additions(
+    wanted: list[uuid.UUID], present: set[uuid.UUID], allowed: set[uuid.UUID]
+) -> tuple[list[dto.BulkIdResponseDto], list[uuid.UUID]]:
+    """Per id of a bulk add: duplicate (already there, or repeated), no_permission, else added.
+    Returns the answers in request order and the ids to add."""
+    seen = set(present)
+    results, added = [], []
+    for item_id in wanted:
+        if item_id in seen:
+            results.append(bulk_result(item_id, dto.BulkIdErrorReason.duplicate))
+        elif item_id not in allowed:
+            results.append(bulk_result(item_id, dto.BulkIdErrorReason.no_permission))
+        else:
+            seen.add(item_id)
+            added.append(item_id)
+            results.append(bulk_result(item_id))
+    return results, added
+
+
+def sort_removals(
+    wanted: list[uuid.UUID], present: set[uuid.UUID], allowed: set[uuid.UUID]
+) -> tuple[list[dto.BulkIdResponseDto], list[uuid.UUID]]:
+    """Per id of a bulk removal: not_found (not there, or repeated), no_permission, else removed.
+    Returns the answers in request order and the ids to remove."""
+    remaining = set(present)
+    results, removed = [], []
+    for item_id in wanted:
+        if item_id not in remaining:
+            results.append(bulk_result(item_id, dto.BulkIdErrorReason.not_found))
+        elif item_id not in allowed:
+            results.append(bulk_result(item_id, dto.BulkIdErrorReason.no_permission))
+        else:
+            remaining.discard(item_id)
+            removed.append(item_id)
+            results.append(bulk_result(item_id))
+    return results, removed
+
+
 def member_id(value: str, auth_user_id: uuid.UUID) -> uuid.UUID:
     """The {userId} path parameter: a v4 UUID, or "me" (deprecated in Immich v3, still accepted)."""
     if value == ME:

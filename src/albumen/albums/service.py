@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
 from albumen.albums.repository import AlbumRepository
-from albumen.albums.schemas import OWNER, album_response, bulk_result, member_id
+from albumen.albums.schemas import OWNER, album_response, member_id, sort_additions, sort_removals
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest
@@ -165,17 +165,7 @@ class AlbumService:
         wanted = [item.root for item in body.ids]
         present = await self.albums.asset_ids_in(album_id, wanted)
         allowed = await self.access.allowed(auth, dto.Permission.asset_share, set(wanted) - present)
-        results = []
-        added: list[uuid.UUID] = []
-        for asset_id in wanted:
-            if asset_id in present:
-                results.append(bulk_result(asset_id, Reason.duplicate))
-            elif asset_id not in allowed:
-                results.append(bulk_result(asset_id, Reason.no_permission))
-            else:
-                present.add(asset_id)
-                added.append(asset_id)
-                results.append(bulk_result(asset_id))
+        results, added = sort_additions(wanted, present, allowed)
         if added:
             await self.albums.add_assets((album_id, asset_id) for asset_id in added)
             await self.albums.update(
@@ -228,17 +218,7 @@ class AlbumService:
             allowed = set(present)
         else:
             allowed = await self.access.allowed(auth, dto.Permission.asset_share, present)
-        results = []
-        removed: list[uuid.UUID] = []
-        for asset_id in wanted:
-            if asset_id not in present:
-                results.append(bulk_result(asset_id, Reason.not_found))
-            elif asset_id not in allowed:
-                results.append(bulk_result(asset_id, Reason.no_permission))
-            else:
-                present.discard(asset_id)
-                removed.append(asset_id)
-                results.append(bulk_result(asset_id))
+        results, removed = sort_removals(wanted, present, allowed)
         if removed:
             await self.albums.remove_assets(album_id, removed)
             if album.album_thumbnail_asset_id in removed:

@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
-from albumen.albums.schemas import bulk_result
+from albumen.albums.schemas import sort_additions, sort_removals
 from albumen.assets.schemas import unique_ids
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
@@ -26,7 +26,6 @@ from albumen.system.repository import SystemMetadataRepository
 from albumen.users.schemas import null_fields
 
 log = structlog.get_logger("albumen.memories")
-Reason = dto.BulkIdErrorReason
 
 # Immich makes "on this day" memories for the days from 3 before today to 3 after.
 DAYS_AROUND = 3
@@ -109,16 +108,7 @@ class MemoryService:
         ids = [item.root for item in body.ids]
         present = await self.memories.asset_ids(memory_id, ids)
         allowed = await self.access.allowed(auth, dto.Permission.asset_share, set(ids) - present)
-        results, added = [], []
-        for asset_id in ids:
-            if asset_id in present:
-                results.append(bulk_result(asset_id, Reason.duplicate))
-            elif asset_id not in allowed:
-                results.append(bulk_result(asset_id, Reason.no_permission))
-            else:
-                present.add(asset_id)
-                added.append(asset_id)
-                results.append(bulk_result(asset_id))
+        results, added = sort_additions(ids, present, allowed)
         if added:
             await self.memories.add_assets(memory_id, added)
             await self.memories.update(memory_id)
@@ -135,16 +125,7 @@ class MemoryService:
             allowed = set(present)
         else:
             allowed = await self.access.allowed(auth, dto.Permission.asset_share, present)
-        results, removed = [], []
-        for asset_id in ids:
-            if asset_id not in present:
-                results.append(bulk_result(asset_id, Reason.not_found))
-            elif asset_id not in allowed:
-                results.append(bulk_result(asset_id, Reason.no_permission))
-            else:
-                present.discard(asset_id)
-                removed.append(asset_id)
-                results.append(bulk_result(asset_id))
+        results, removed = sort_removals(ids, present, allowed)
         if removed:
             await self.memories.remove_assets(memory_id, removed)
             await self.memories.update(memory_id)
