@@ -14,4 +14,8 @@ export IMMICH_REPOSITORY_URL=https://github.com/immich-app/immich
 export IMMICH_SOURCE_REF=e2e
 export IMMICH_SOURCE_COMMIT=e2eeeeeeeeeeeeeeeeee
 export IMMICH_SOURCE_URL=https://github.com/immich-app/immich/commit/e2eeeeeeeeeeeeeeeeee
+# Immich's e2e image serves its web app (shared-link.e2e-spec.ts reads the /share/<key> pages): serve the
+# build of scripts/build-immich-web.sh when there is one.
+web=${ALBUMEN_WEB_DIR:-$HOME/.cache/albumen/immich-web-3.1.0}
+[ -f "$web/index.html" ] && export ALBUMEN_WEB_DIR="$web"
 PYTHONPATH="$here/src" exec "${ALBUMEN_PYTHON:-$here/.venv/bin/python}" -m albumen.cli.main "$@"

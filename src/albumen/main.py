@@ -44,6 +44,7 @@ def _routers() -> list[object]:
     from albumen.people.endpoints import router as people
     from albumen.search.endpoints import router as search
     from albumen.sessions.endpoints import router as sessions
+    from albumen.shared_links.endpoints import router as shared_links
     from albumen.stacks.endpoints import router as stacks
     from albumen.streaming.endpoints import router as streaming
     from albumen.sync.endpoints import router as sync
@@ -58,7 +59,7 @@ def _routers() -> list[object]:
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
         system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search,
-        notifications, people,
+        notifications, people, shared_links,
     ]  # fmt: skip
 
 
@@ -115,8 +116,9 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
     app.include_router(system_public)
     app.include_router(metrics)
     app.mount(f"{API_PREFIX}/socket.io", gateway.asgi_app)
+    from albumen.shared_links.endpoints import share_page_tags
     from albumen.web.endpoints import install_web
 
-    install_web(app, settings)  # its catch-all route must come after every other route
+    install_web(app, settings, share_page_tags)  # its catch-all route must come after every other route
     app.add_middleware(RequestContextMiddleware)
     return app

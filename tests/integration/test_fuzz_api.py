@@ -24,6 +24,7 @@ FUZZED_TAGS = [
     "Users",
     "Users (admin)",
     "Sessions",
+    "Shared links",
     "API keys",
     "Server",
     "System config",

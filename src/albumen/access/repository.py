@@ -19,6 +19,8 @@ from albumen.models import (
     Partner,
     Person,
     Session,
+    SharedLink,
+    SharedLinkAsset,
     Stack,
     Tag,
     User,
@@ -136,3 +138,36 @@ class AccessRepository:
             select(Person.id).where(Person.owner_id == user_id, among(Person.id, ids))
         )
         return set(result.all())
+
+    async def shared_link_assets(self, link_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Live assets a link opens (its own, or its live album's) and their motion parts."""
+        linked = select(SharedLinkAsset.asset_id.label("asset_id")).where(
+            SharedLinkAsset.shared_link_id == link_id
+        )
+        in_album = (
+            select(AlbumAsset.asset_id.label("asset_id"))
+            .join(SharedLink, SharedLink.album_id == AlbumAsset.album_id)
+            .join(Album, (Album.id == AlbumAsset.album_id) & Album.deleted_at.is_(None))
+            .where(SharedLink.id == link_id)
+        )
+        reached = linked.union_all(in_album).subquery()
+        statement = (
+            select(Asset.id, Asset.live_photo_video_id)
+            .join(reached, reached.c.asset_id == Asset.id)
+            .where(
+                Asset.deleted_at.is_(None),
+                or_(among(Asset.id, ids), among(Asset.live_photo_video_id, ids)),
+            )
+        )
+        found: set[uuid.UUID] = set()
+        for asset_id, motion_id in (await self.db.execute(statement)).all():
+            found.update(candidate for candidate in (asset_id, motion_id) if candidate in ids)
+        return found
+
+    async def shared_link_albums(self, link_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        statement = (
+            select(Album.id)
+            .join(SharedLink, SharedLink.album_id == Album.id)
+            .where(SharedLink.id == link_id, Album.deleted_at.is_(None), among(Album.id, ids))
+        )
+        return set((await self.db.scalars(statement)).all())

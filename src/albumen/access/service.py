@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.repository import AccessRepository
-from albumen.authn.schemas import AuthContext
+from albumen.authn.schemas import AuthContext, AuthSharedLink
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest
 
@@ -159,6 +159,43 @@ CHECKS: dict[dto.Permission, Check] = {
 }
 
 
+LinkCheck = Callable[[AccessRepository, AuthSharedLink, set[uuid.UUID]], Awaitable[set[uuid.UUID]]]
+
+
+async def _link_assets(repo: AccessRepository, link: AuthSharedLink, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.shared_link_assets(link.id, ids)
+
+
+async def _link_albums(repo: AccessRepository, link: AuthSharedLink, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return await repo.shared_link_albums(link.id, ids)
+
+
+def _when(flag: str, check: LinkCheck) -> LinkCheck:
+    """`check`, only for a link whose `flag` (allow_download, allow_upload) is on."""
+
+    async def guarded(repo: AccessRepository, link: AuthSharedLink, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        return await check(repo, link, ids) if getattr(link, flag) else set()
+
+    return guarded
+
+
+async def _link_owner(_repo: AccessRepository, link: AuthSharedLink, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    # asset.upload is asked about the uploader: through a link that is the link's owner.
+    return ids
+
+
+# What a shared-link credential may do; every other permission is refused.
+SHARED_LINK_CHECKS: dict[dto.Permission, LinkCheck] = {
+    dto.Permission.asset_read: _link_assets,
+    dto.Permission.asset_view: _link_assets,
+    dto.Permission.asset_download: _when("allow_download", _link_assets),
+    dto.Permission.asset_upload: _when("allow_upload", _link_owner),
+    dto.Permission.album_read: _link_albums,
+    dto.Permission.album_download: _when("allow_download", _link_albums),
+    dto.Permission.albumAsset_create: _when("allow_upload", _link_albums),
+}
+
+
 class AccessService:
     def __init__(self, db: AsyncSession) -> None:
         self.repository = AccessRepository(db)
@@ -169,8 +206,9 @@ class AccessService:
         wanted = set(ids)
         if not wanted:
             return set()
-        if auth.shared_link_id is not None:
-            return set()  # shared links reach only assets and albums, which register their own checks
+        if auth.shared_link is not None:
+            link_check = SHARED_LINK_CHECKS.get(permission)
+            return await link_check(self.repository, auth.shared_link, wanted) if link_check else set()
         check = CHECKS.get(permission)
         if check is None:
             raise LookupError(f"no access rule for {permission}")

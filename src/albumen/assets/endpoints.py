@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
@@ -19,6 +19,7 @@ from albumen.http.multipart import read_form
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.media.jobs import ASSET_JOBS
+from albumen.shared_links.service import SharedLinkService
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 
@@ -39,8 +40,11 @@ def _presign_for(container: Container) -> timedelta | None:
 
 @router.operation("uploadAsset")
 async def upload_asset(request: Request, auth: Auth, service: Service, db: DbDep) -> JSONResponse:
+    await service.require_upload(auth)
+    links = SharedLinkService(db)
     duplicate = await service.existing_upload(auth, request.headers.get("x-immich-checksum"))
     if duplicate is not None:
+        await links.attach_upload(auth, duplicate)
         return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
@@ -50,6 +54,7 @@ async def upload_asset(request: Request, auth: Auth, service: Service, db: DbDep
         request.stream(), request.headers.get("content-type"), service.stage_file, service.discard_file
     )
     outcome = await service.upload(auth, form.fields, form.files)
+    await links.attach_upload(auth, outcome.id)
     status = "created" if outcome.created else "duplicate"
     return JSONResponse(
         {"id": str(outcome.id), "status": status}, status_code=201 if outcome.created else 200
@@ -125,9 +130,10 @@ async def delete_bulk_asset_metadata(
     await service.delete_metadata(auth, [(item.assetId, item.key) for item in body.items])
 
 
-@router.operation("getAssetInfo")
-async def get_asset_info(id: UUID4, auth: Auth, service: Service) -> dto.AssetResponseDto:
-    return await service.get(auth, id)
+@router.operation("getAssetInfo", response_model=dto.AssetResponseDto)
+async def get_asset_info(id: UUID4, auth: Auth, service: Service) -> Any:
+    found = await service.get_shown(auth, id)
+    return JSONResponse(found) if isinstance(found, dict) else found
 
 
 @router.operation("updateAsset")

@@ -129,6 +129,19 @@ def asset_response(
     )
 
 
+# What a shared link with showMetadata=false may tell of an asset (Immich's SanitizedAssetResponseDto).
+SANITIZED_FIELDS = frozenset(
+    {"id", "type", "thumbhash", "originalMimeType", "localDateTime", "duration", "livePhotoVideoId"}
+    | {"width", "height"}
+)
+
+
+def sanitized_asset(asset: Asset) -> dict[str, Any]:
+    """No EXIF, no place, no file name or path, no owner: enough to lay out and show the picture."""
+    shown = asset_response(asset, with_exif=False).model_dump(mode="json", include=set(SANITIZED_FIELDS))
+    return {**shown, "hasMetadata": False}
+
+
 def parse_duration(value: str | None) -> int | None:
     """The upload's `duration`: milliseconds, or Immich's H:MM:SS.fff text; junk counts as none."""
     if not value:

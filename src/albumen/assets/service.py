@@ -25,6 +25,7 @@ from albumen.assets.schemas import (
     asset_response,
     parse_checksum,
     parse_uuid,
+    sanitized_asset,
     unique_ids,
 )
 from albumen.authn.schemas import AuthContext
@@ -262,12 +263,27 @@ class AssetService:
 
     # --- read --------------------------------------------------------------------------------
 
+    async def require_upload(self, auth: AuthContext) -> None:
+        """Through a shared link only with allowUpload (the asset then belongs to the link's owner)."""
+        if auth.shared_link is not None:
+            await self.access.require(auth, dto.Permission.asset_upload, [auth.user.id])
+
+    async def get_shown(
+        self, auth: AuthContext, asset_id: uuid.UUID
+    ) -> dto.AssetResponseDto | dict[str, Any]:
+        """`get`, or the sanitized form for a shared link without metadata."""
+        if auth.shows_metadata:
+            return await self.get(auth, asset_id)
+        await self.access.require(auth, dto.Permission.asset_read, [asset_id])
+        return sanitized_asset(await self._load(asset_id))
+
     async def get(self, auth: AuthContext, asset_id: uuid.UUID) -> dto.AssetResponseDto:
+        """A shared link never sees the owner."""
         await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         asset = await self._load(asset_id)
         response = asset_response(asset, await self.repository.exif(asset_id))
         response.stack = asset_stack(await StackService(self.db).summary(asset.stack_id))
-        owner = await self.db.get(User, asset.owner_id)
+        owner = await self.db.get(User, asset.owner_id) if auth.shared_link is None else None
         if owner is not None:
             response.owner = user_dto(owner)
         return response
@@ -313,7 +329,7 @@ class AssetService:
         edit = await self.repository.file(asset_id, "fullsize", edited=True) if edited else None
         kind, path = (ASSET_FILE_KIND["fullsize"], edit.path) if edit else ("originals", asset.original_path)
         # The name a browser saves: the original name's stem with the served file's real extension.
-        name = f"{PurePosixPath(asset.original_file_name).stem}{PurePosixPath(path).suffix}"
+        name = f"{_shown_stem(auth, asset)}{PurePosixPath(path).suffix}"
         return MediaFile(kind, path, name)
 
     async def image_file(
@@ -333,7 +349,7 @@ class AssetService:
             return MediaRedirect("original" if web and not edited else "preview")
         if stored is None:
             raise NotFound("Asset media not found")
-        name = f"{PurePosixPath(asset.original_file_name).stem}_{size}{PurePosixPath(stored.path).suffix}"
+        name = f"{_shown_stem(auth, asset)}_{size}{PurePosixPath(stored.path).suffix}"
         return MediaFile(ASSET_FILE_KIND[size], stored.path, name)
 
     async def video_file(self, auth: AuthContext, asset_id: uuid.UUID) -> MediaFile:
@@ -573,3 +589,8 @@ def _parse_any_date(value: str) -> datetime:
 
 def _metadata_response(item: Any) -> dto.AssetMetadataResponseDto:
     return dto.AssetMetadataResponseDto(key=item.key, value=item.value, updatedAt=item.updated_at)
+
+
+def _shown_stem(auth: AuthContext, asset: Asset) -> str:
+    """The download name's stem: the original's, or the id for a link that hides metadata."""
+    return PurePosixPath(asset.original_file_name).stem if auth.shows_metadata else str(asset.id)

@@ -21,6 +21,8 @@ class Credentials:
 
     share_key: str | None = None
     share_slug: str | None = None
+    # Proofs of shared-link passwords entered earlier (cookie `immich_shared_link_token`).
+    shared_link_tokens: tuple[str, ...] = ()
     session_token: str | None = None
     api_key: str | None = None
     user_agent: str = ""
@@ -54,12 +56,33 @@ class AuthApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthSharedLink:
+    """A shared-link credential: the caller is anonymous and acts as the link's owner, within the link."""
+
+    id: uuid.UUID
+    album_id: uuid.UUID | None
+    allow_upload: bool
+    allow_download: bool
+    show_exif: bool
+    # The link has a password and the request carried no proof of it.
+    locked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AuthContext:
     user: AuthUser
     session: AuthSession | None = None
     api_key: AuthApiKey | None = None
-    # Shared-link credentials arrive with the sharing capability; until then a link never resolves.
-    shared_link_id: uuid.UUID | None = None
+    shared_link: AuthSharedLink | None = None
+
+    @property
+    def shared_link_id(self) -> uuid.UUID | None:
+        return self.shared_link.id if self.shared_link is not None else None
+
+    @property
+    def shows_metadata(self) -> bool:
+        """False for a shared link created with showMetadata=false: no EXIF, place or file name."""
+        return self.shared_link is None or self.shared_link.show_exif
 
     def holds(self, permission: Permission) -> bool:
         """Sessions carry every permission of their user; API keys only what they were granted."""

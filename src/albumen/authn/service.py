@@ -16,6 +16,7 @@ from albumen.authn.schemas import (
     AuthApiKey,
     AuthContext,
     AuthSession,
+    AuthSharedLink,
     AuthType,
     AuthUser,
     Credentials,
@@ -29,6 +30,8 @@ from albumen.kit.time import utcnow
 from albumen.models import User
 from albumen.oauth.client import OAuthError, client_for
 from albumen.sessions.repository import SessionRepository
+from albumen.shared_links.repository import SharedLinkRepository
+from albumen.shared_links.schemas import decode_key, password_token
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.telemetry.metrics import LOGIN_FAILURES
@@ -39,6 +42,8 @@ LOGIN_URL = "/auth/login?autoLaunch=0"
 PIN_UNLOCK_DURATION = timedelta(minutes=15)
 PIN_EXTENSION = timedelta(minutes=5)
 SESSION_TOUCH_INTERVAL = timedelta(hours=1)
+# The operations that answer a password-protected link without its password: the gate itself.
+PASSWORD_GATE = frozenset({"sharedLinkLogin", "getMySharedLink"})
 
 
 def auth_user(user: User) -> AuthUser:
@@ -76,22 +81,58 @@ class AuthService:
         auth = await self._validate(credentials)
         if policy.admin_only and not auth.user.is_admin:
             raise Forbidden("Forbidden")
-        if auth.shared_link_id is not None and not policy.shared_link:
-            raise Forbidden("Forbidden")
+        if auth.shared_link is not None:
+            if not policy.shared_link:
+                raise Forbidden("Forbidden")
+            # Immich checks the password only on /shared-links/me; a key alone must not open more.
+            if auth.shared_link.locked and policy.operation_id not in PASSWORD_GATE:
+                raise Unauthorized("Password required")
         if auth.api_key is not None and policy.permission is not None and not auth.holds(policy.permission):
             raise Forbidden(f"Missing required permission: {policy.permission}")
         return auth
 
     async def _validate(self, credentials: Credentials) -> AuthContext:
         if credentials.share_key:
-            raise Unauthorized("Invalid share key")
+            key = decode_key(credentials.share_key)
+            found = await self.shared_link(credentials, key=key) if key else None
+            if found is None:
+                raise Unauthorized("Invalid share key")
+            return found
         if credentials.share_slug:
-            raise Unauthorized("Invalid share slug")
+            found = await self.shared_link(credentials, slug=credentials.share_slug)
+            if found is None:
+                raise Unauthorized("Invalid share slug")
+            return found
         if credentials.session_token:
             return await self._validate_session(credentials)
         if credentials.api_key:
             return await self._validate_api_key(credentials.api_key)
         raise Unauthorized("Authentication required")
+
+    async def shared_link(
+        self, credentials: Credentials, *, key: bytes | None = None, slug: str | None = None
+    ) -> AuthContext | None:
+        """The context of a live, unexpired link (acting as its owner), or None."""
+        found = await SharedLinkRepository(self.db).credential(key=key, slug=slug)
+        if found is None:
+            return None
+        link, owner = found
+        if link.expires_at is not None and link.expires_at <= utcnow():
+            return None
+        locked = bool(link.password) and (
+            password_token(link.id, link.password or "") not in credentials.shared_link_tokens
+        )
+        return AuthContext(
+            user=auth_user(owner),
+            shared_link=AuthSharedLink(
+                id=link.id,
+                album_id=link.album_id,
+                allow_upload=link.allow_upload,
+                allow_download=link.allow_download,
+                show_exif=link.show_exif,
+                locked=locked,
+            ),
+        )
 
     async def _validate_session(self, credentials: Credentials) -> AuthContext:
         assert credentials.session_token is not None

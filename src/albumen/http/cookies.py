@@ -9,12 +9,22 @@ AUTH_TYPE_COOKIE = "immich_auth_type"
 IS_AUTHENTICATED_COOKIE = "immich_is_authenticated"
 OAUTH_STATE_COOKIE = "immich_oauth_state"
 OAUTH_VERIFIER_COOKIE = "immich_oauth_code_verifier"
+SHARED_LINK_TOKEN_COOKIE = "immich_shared_link_token"
 MAX_AGE_SECONDS = 400 * 24 * 3600
+SHARED_LINK_TOKEN_MAX_AGE_SECONDS = 24 * 3600
 
 
-def set_cookie(response: Response, name: str, value: str, *, secure: bool, http_only: bool = True) -> None:
+def set_cookie(
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    secure: bool,
+    http_only: bool = True,
+    max_age: int = MAX_AGE_SECONDS,
+) -> None:
     response.set_cookie(
-        name, value, max_age=MAX_AGE_SECONDS, path="/", samesite="lax", secure=secure, httponly=http_only
+        name, value, max_age=max_age, path="/", samesite="lax", secure=secure, httponly=http_only
     )
 
 

@@ -12,7 +12,7 @@ from albumen.authn.devices import device_details
 from albumen.authn.schemas import AuthContext, AuthType, Credentials, LoginDetails
 from albumen.authn.service import AuthService
 from albumen.container import Container
-from albumen.http.cookies import ACCESS_TOKEN_COOKIE, AUTH_TYPE_COOKIE
+from albumen.http.cookies import ACCESS_TOKEN_COOKIE, AUTH_TYPE_COOKIE, SHARED_LINK_TOKEN_COOKIE
 from albumen.immich.operations import ALBUMEN_PUBLIC, OperationPolicy, policy_for
 
 
@@ -40,6 +40,12 @@ def operation_policy(request: Request) -> OperationPolicy:
     return policy_for(operation_id) if operation_id else ALBUMEN_PUBLIC
 
 
+def shared_link_tokens(request: Request) -> tuple[str, ...]:
+    """The proofs of shared-link passwords this browser entered, comma-separated in one cookie."""
+    raw = request.cookies.get(SHARED_LINK_TOKEN_COOKIE, "")
+    return tuple(token for token in raw.split(",") if token)
+
+
 def credentials_from(request: Request) -> Credentials:
     headers = request.headers
     query = request.query_params
@@ -57,6 +63,7 @@ def credentials_from(request: Request) -> Credentials:
     return Credentials(
         share_key=headers.get("x-immich-share-key") or query.get("key"),
         share_slug=headers.get("x-immich-share-slug") or query.get("slug"),
+        shared_link_tokens=shared_link_tokens(request),
         session_token=session_token or None,
         api_key=headers.get("x-api-key") or query.get("apiKey"),
         user_agent=headers.get("user-agent", ""),

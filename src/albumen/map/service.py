@@ -37,6 +37,8 @@ class MapService:
 
     async def album_markers(self, auth: AuthContext, album_id: uuid.UUID) -> str:
         await self.access.require(auth, dto.Permission.album_read, [album_id])
+        if not auth.shows_metadata:
+            return "[]"  # markers are positions: a shared link without metadata has none to show
         return await self.map.album_markers(album_id)
 
     async def reverse_geocode(self, lat: float, lon: float) -> list[dto.MapReverseGeocodeResponseDto]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
+from albumen.assets.schemas import sanitized_asset
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest, Unauthorized
@@ -81,7 +82,10 @@ class SearchService:
         )
         # One row past the page says whether another page follows, as Immich's paginationHelper.
         next_page = str(page + 1) if len(rows) > size else None
-        items = search_items(auth, rows[:size], with_exif=bool(body.withExif))
+        if auth.shows_metadata:
+            items = search_items(auth, rows[:size], with_exif=bool(body.withExif))
+        else:  # a shared link without metadata
+            items = [sanitized_asset(asset) for asset, _exif in rows[:size]]
         return paged_response(items, next_page)
 
     async def statistics(self, auth: AuthContext, body: dto.StatisticsSearchDto) -> dict[str, int]:

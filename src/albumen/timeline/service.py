@@ -44,7 +44,7 @@ class TimelineService:
         scope = await self._scope(auth, query)
         # Immich compares the value with each asset's month start: any other instant matches nothing.
         end = next_month(start) if is_month_start(start) else start
-        with_metadata = auth.shared_link_id is None  # a shared link's showExif arrives with shared links
+        with_metadata = auth.shows_metadata  # a link without metadata shows no place or position
         request = BucketRequest(
             start=start,
             end=end,

@@ -61,7 +61,8 @@ async def web_app(request: Request) -> Response:
     if not _accepts_html(request):
         accept = request.headers.get("accept")
         raise HTTPException(406, f"The route {path} was requested as {accept}, but only returns text/html")
-    page = await web.pages.page(request.app.state.container, path, _origin(request))
+    origin = _origin(request) if request.headers.get("host") else ""
+    page = await web.pages.page(request.app.state.container, path, origin)
     return HTMLResponse(page.html, status_code=page.status, headers={"cache-control": "no-store"})
 
 

@@ -35,8 +35,12 @@ class ShareRef:
     value: str
 
 
-# Answers a shared link's tags, or None when no live link has that key/slug. `origin` is
-# scheme://host of the request, for absolute image URLs; the container gives it the database.
+# A live link that shows no tags (Immich keeps a password-protected link's page bare).
+UNTAGGED_SHARE = OpenGraphTags(title="", description="")
+
+# Answers a shared link's tags (UNTAGGED_SHARE for none), or None when no live link has that
+# key/slug. `origin` is scheme://host of the request ("" without a Host header), for absolute image
+# URLs; the container gives it the database.
 ShareTagsLookup = Callable[["Container", ShareRef, str], Awaitable[OpenGraphTags | None]]
 
 
@@ -105,4 +109,6 @@ class WebAppService:
         tags = await self.share_tags(container, ref, origin)
         if tags is None:
             return WebPage(404, self.index)
+        if tags == UNTAGGED_SHARE:
+            return WebPage(200, self.index)
         return WebPage(200, render_tags(self.index, tags))
