@@ -39,6 +39,7 @@ from albumen.stacks.schemas import asset_stack
 from albumen.stacks.service import StackService
 from albumen.storage.base import StorageBackend, WriteResult
 from albumen.storage.layout import ASSET_FILE_KIND, StorageKind, sidecar_key, upload_key
+from albumen.tags.repository import TagRepository
 from albumen.users.schemas import user_dto
 
 log = structlog.get_logger("albumen.assets")
@@ -265,7 +266,8 @@ class AssetService:
     async def get(self, auth: AuthContext, asset_id: uuid.UUID) -> dto.AssetResponseDto:
         await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         asset = await self._load(asset_id)
-        response = asset_response(asset, await self.repository.exif(asset_id))
+        tags = (await TagRepository(self.db).of_assets([asset_id]))[asset_id]
+        response = asset_response(asset, await self.repository.exif(asset_id), tags=tags)
         response.stack = asset_stack(await StackService(self.db).summary(asset.stack_id))
         owner = await self.db.get(User, asset.owner_id)
         if owner is not None:
