@@ -84,6 +84,12 @@ async def test_create_nest_read_and_list(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 400
     assert bad.json()["message"] == "Validation failed"
 
+    # Longer than a unique index entry can be: refused, not a server error.
+    long = "".join(chr(0x4E00 + n % 2000) for n in range(1000))  # 3000 bytes of UTF-8
+    too_long = await client.post("/tags", headers=admin.headers, json={"name": long})
+    assert too_long.status_code == 400, too_long.text
+    assert (await client.put("/tags", headers=admin.headers, json={"tags": [f"a/{long}"]})).status_code == 400
+
     listed = (await client.get("/tags", headers=admin.headers)).json()
     assert listed == [travel, japan]  # by value, each exactly as created
     assert await _values(client, bob) == ["Travel"]

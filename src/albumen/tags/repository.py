@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from albumen.kit.db import among
 from albumen.kit.ids import uuid7
 from albumen.models import AssetExif, Tag, TagAsset, TagClosure
+from albumen.tags.schemas import fits
 
 # The asset_exif lock that keeps hand-set tags over what a later metadata extraction reads.
 TAGS_LOCK = "tags"
@@ -171,9 +172,10 @@ class TagRepository:
     async def replace_asset_tags(
         self, user_id: uuid.UUID, asset_id: uuid.UUID, values: Sequence[str]
     ) -> None:
-        """The asset's tags become exactly `values` (as Immich does with the tags read from a file)."""
+        """The asset's tags become exactly `values` (as Immich does with the tags read from a file);
+        a value too long to be stored is left out."""
         leaves = set()
-        for value in dict.fromkeys(values):
+        for value in dict.fromkeys(value for value in values if fits(value)):
             if (tag := await self.upsert_levels(user_id, value)) is not None:
                 leaves.add(tag.id)
         await self.db.execute(delete(TagAsset).where(TagAsset.asset_id == asset_id))

@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from albumen.immich import dto
+from albumen.kit.errors import BadRequest
 from albumen.models import Tag
+
+# A tag's value is unique per user through a btree index, whose entries PostgreSQL caps at about 2.7 kB.
+MAX_VALUE_BYTES = 2000
+
+
+def fits(value: str) -> bool:
+    return len(value.encode()) <= MAX_VALUE_BYTES
+
+
+def require_fits(value: str) -> None:
+    if not fits(value):
+        raise BadRequest(f"Tag value is longer than {MAX_VALUE_BYTES} bytes")
 
 
 def tag_response(tag: Tag) -> dto.TagResponseDto:

@@ -25,7 +25,7 @@ from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest
 from albumen.models import Tag
 from albumen.tags.repository import TagRepository
-from albumen.tags.schemas import hex_color, tag_response
+from albumen.tags.schemas import hex_color, require_fits, tag_response
 
 
 class TagService:
@@ -49,6 +49,7 @@ class TagService:
             await self.access.require(auth, dto.Permission.tag_read, [body.parentId])
             parent = await self._find(body.parentId)
         value = f"{parent.value}/{body.name}" if parent else body.name
+        require_fits(value)
         created = None
         if await self.tags.by_value(auth.user.id, value) is None:
             created = await self.tags.create(
@@ -60,6 +61,8 @@ class TagService:
 
     async def upsert(self, auth: AuthContext, body: dto.TagUpsertDto) -> list[dto.TagResponseDto]:
         """Each value with all its levels, made where missing; one answer per distinct value."""
+        for value in body.tags:
+            require_fits(value)  # a path's levels are never longer than the path
         found = []
         for value in dict.fromkeys(body.tags):
             if (tag := await self.tags.upsert_levels(auth.user.id, value)) is not None:
