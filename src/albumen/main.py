@@ -50,6 +50,7 @@ def _routers() -> list[object]:
     from albumen.sync.endpoints import router as sync
     from albumen.system.endpoints import router as system
     from albumen.system.health import router as health
+    from albumen.tags.endpoints import router as tags
     from albumen.timeline.endpoints import router as timeline
     from albumen.trash.endpoints import router as trash
     from albumen.uploads.endpoints import router as uploads
@@ -59,7 +60,7 @@ def _routers() -> list[object]:
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
         system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search,
-        notifications, people, shared_links,
+        notifications, people, shared_links, tags,
     ]  # fmt: skip
 
 

@@ -43,6 +43,7 @@ FUZZED_TAGS = [
     "Faces",
     "Timeline",
     "Sync",
+    "Tags",
     "Views",
 ]
 # OAuth stays disabled here, so its operations are fuzzed too without calling any provider.

@@ -148,6 +148,9 @@ CHECKS: dict[dto.Permission, Check] = {
     # Archived assets are never shown to partners.
     dto.Permission.archive_read: _own_user,
     dto.Permission.tag_read: _own_tags,
+    dto.Permission.tag_update: _own_tags,
+    dto.Permission.tag_delete: _own_tags,
+    dto.Permission.tag_asset: _own_tags,
     dto.Permission.person_read: _own_people,
     dto.Permission.notification_read: _own_notifications,
     dto.Permission.notification_update: _own_notifications,

@@ -18,7 +18,8 @@ from albumen.immich import dto
 from albumen.kit.errors import BadRequest
 from albumen.media import types as media_types
 from albumen.media.types import mime_type
-from albumen.models import Asset, AssetExif
+from albumen.models import Asset, AssetExif, Tag
+from albumen.tags.schemas import tag_response
 
 TRASHED = "trashed"
 # asset_exif columns a hand edit locks, by the name Immich records in locked_properties; metadata
@@ -30,6 +31,7 @@ LOCKABLE_EXIF = {
     "longitude": "longitude",
     "date_time_original": "dateTimeOriginal",
     "time_zone": "timeZone",
+    "tags": "tags",
 }
 # A locked date also holds the asset's own date columns.
 DATE_LOCK_ASSET_COLUMNS = ("file_created_at", "local_date_time")
@@ -93,7 +95,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def asset_response(
-    asset: Asset, exif: AssetExif | None = None, *, with_exif: bool = True
+    asset: Asset, exif: AssetExif | None = None, *, with_exif: bool = True, tags: Sequence[Tag] = ()
 ) -> dto.AssetResponseDto:
     return dto.AssetResponseDto(
         id=asset.id,
@@ -125,7 +127,7 @@ def asset_response(
         exifInfo=exif_response(exif) if with_exif else None,
         resized=True,
         people=[],
-        tags=[],
+        tags=[tag_response(tag) for tag in tags],
     )
 
 

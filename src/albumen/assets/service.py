@@ -40,6 +40,7 @@ from albumen.stacks.schemas import asset_stack
 from albumen.stacks.service import StackService
 from albumen.storage.base import StorageBackend, WriteResult
 from albumen.storage.layout import ASSET_FILE_KIND, StorageKind, sidecar_key, upload_key
+from albumen.tags.repository import TagRepository
 from albumen.users.schemas import user_dto
 
 log = structlog.get_logger("albumen.assets")
@@ -281,7 +282,8 @@ class AssetService:
         """A shared link never sees the owner."""
         await self.access.require(auth, dto.Permission.asset_read, [asset_id])
         asset = await self._load(asset_id)
-        response = asset_response(asset, await self.repository.exif(asset_id))
+        tags = (await TagRepository(self.db).of_assets([asset_id]))[asset_id]
+        response = asset_response(asset, await self.repository.exif(asset_id), tags=tags)
         response.stack = asset_stack(await StackService(self.db).summary(asset.stack_id))
         owner = await self.db.get(User, asset.owner_id) if auth.shared_link is None else None
         if owner is not None:

@@ -19,6 +19,7 @@ from albumen.kit.startup import prepare
 from albumen.memories import tasks as memories_tasks
 from albumen.sessions import tasks as sessions_tasks
 from albumen.sync import tasks as sync_tasks
+from albumen.tags import tasks as tags_tasks
 from albumen.users import tasks as users_tasks
 
 log = logging.getLogger("albumen.jobs")
@@ -43,6 +44,7 @@ def register_handlers(container: Container) -> None:
     orphans.register(container)
     memories_tasks.register(container)
     edits.register(container)
+    tags_tasks.register(container)
 
 
 @contextlib.asynccontextmanager

@@ -25,7 +25,7 @@ from albumen.assets.schemas import DATE_LOCK_ASSET_COLUMNS, LOCKABLE_EXIF
 from albumen.kit.db import Database
 from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
-from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo
+from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo, TagValue
 from albumen.media.originals import OriginalCache, downloaded
 from albumen.media.places import place_of
 from albumen.models import Asset, AssetExif
@@ -119,8 +119,10 @@ async def extract_metadata(
             longitude = exif.longitude if exif and "longitude" in skip_exif else metadata.longitude
             exif_values.update(await anyio.to_thread.run_sync(place_of, latitude, longitude))
         await repository.update_exif([asset_id], exif_values, [])
-        if metadata.tags:  # keywords become the asset's tags, as in Immich
-            await TagRepository(db).replace_asset_tags(owner_id, asset_id, metadata.tags)
+        # The file's keywords become the asset's tags (Immich's applyTagList); tags set by hand are
+        # locked, and those stay the asset's tags.
+        tag_values = (exif.tags or []) if exif and "tags" in locked else metadata.tags
+        await TagRepository(db).replace_asset_tags(owner_id, asset_id, tag_values)
         if metadata.live_photo_cid:
             await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
     return metadata
@@ -163,14 +165,16 @@ async def write_sidecar(
     return True
 
 
-def sidecar_tags(exif: AssetExif, local_date_time: datetime) -> dict[str, str | float | int]:
+def sidecar_tags(exif: AssetExif, local_date_time: datetime) -> dict[str, TagValue]:
     """The XMP tags for the locked values (what a hand edit set); the date keeps its edited offset."""
     locked = set(exif.locked_properties or ())
-    tags: dict[str, str | float | int] = {}
+    tags: dict[str, TagValue] = {}
     if "description" in locked:
         tags["XMP-dc:Description"] = tags["XMP-tiff:ImageDescription"] = exif.description or ""
     if "rating" in locked:
         tags["XMP-xmp:Rating"] = exif.rating or 0
+    if "tags" in locked:  # hierarchical values as digiKam writes them, what extraction reads first
+        tags["XMP-digiKam:TagsList"] = list(exif.tags or ())
     if "latitude" in locked and exif.latitude is not None:
         tags["XMP-exif:GPSLatitude"] = exif.latitude
     if "longitude" in locked and exif.longitude is not None:

@@ -39,7 +39,7 @@ from albumen.media.metadata.model import (
     MotionPhotoVideo,
     find_sidecar,
 )
-from albumen.media.metadata.reader import MetadataReader
+from albumen.media.metadata.reader import MetadataReader, TagValue
 
 __all__ = [
     "EXIF_DATE_TAGS",
@@ -48,5 +48,6 @@ __all__ = [
     "MetadataReader",
     "MetadataTimeout",
     "MotionPhotoVideo",
+    "TagValue",
     "find_sidecar",
 ]

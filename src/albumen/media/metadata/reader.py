@@ -150,6 +150,10 @@ def _stop(tool: _StayOpenExifTool) -> None:
             tool.abandon()
 
 
+# A value to write: a number or text, or a list tag's items.
+TagValue = str | float | int | list[str]
+
+
 class MetadataReader:
     """A pool of up to ``processes`` exiftool processes: each read borrows an idle one (starting one
     when all are busy and the pool is not full), so that many threads read that many files at once.
@@ -273,13 +277,21 @@ class MetadataReader:
             raise MetadataError(f"exiftool gave unexpected output for {path}")
         return cast(dict[str, Any], parsed[0])
 
-    def write_tags(self, path: Path, tags: dict[str, str | float | int]) -> None:
-        """Writes ``tags`` into ``path`` in place, creating an XMP sidecar when ``path`` is missing."""
+    def write_tags(self, path: Path, tags: dict[str, TagValue]) -> None:
+        """Writes ``tags`` into ``path`` in place, creating an XMP sidecar when ``path`` is missing. A
+        list replaces the tag's items (an empty one removes the tag)."""
         name = os.path.abspath(path)
         if "\n" in name or "\r" in name:
             raise MetadataError(f"{path}: file names with line breaks are not supported")
         # -E: values go HTML-escaped, so a line break in a description cannot split exiftool's arguments
-        assignments = [f"-{tag}={_escaped(value)}".encode() for tag, value in tags.items()]
+        assignments: list[bytes] = []
+        for tag, value in tags.items():
+            if isinstance(value, list):
+                # The empty assignment first clears the list the items then fill.
+                items = [f"-{tag}=", *(f"-{tag}={_escaped(item)}" for item in value)]
+                assignments.extend(item.encode() for item in items)
+            else:
+                assignments.append(f"-{tag}={_escaped(value)}".encode())
         args: list[str | bytes] = ["-overwrite_original", "-n", "-E", *assignments, os.fsencode(name)]
         with self._borrowed() as tool:
             out = cast(bytes, tool.execute(*args, raw_bytes=True))
