@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import smtplib
 import uuid
 from typing import Any
 
 import httpx
-import pytest
 
+from tests.support.smtp import SmtpServer
 from tests.support.users import LoggedIn, create_user, sign_up_admin
 
 
@@ -153,33 +152,13 @@ async def test_test_email_fails_cleanly_when_smtp_is_unreachable(
     assert response.json()["message"] == "Failed to verify SMTP configuration"
 
 
-async def test_test_email_is_sent_to_the_admin(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sent: list[Any] = []
-
-    class FakeSmtp:
-        def __init__(self, host: str, port: int, timeout: float) -> None:
-            assert (host, port) == ("127.0.0.1", 2525)
-
-        def __enter__(self) -> FakeSmtp:
-            return self
-
-        def __exit__(self, *_: object) -> None:
-            return None
-
-        def ehlo(self) -> None:
-            return None
-
-        def has_extn(self, name: str) -> bool:
-            return False
-
-        def send_message(self, message: Any) -> None:
-            sent.append(message)
-
-    monkeypatch.setattr(smtplib, "SMTP", FakeSmtp)
+async def test_test_email_is_sent_to_the_admin(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
     admin = await sign_up_admin(client)
-    response = await client.post("/admin/notifications/test-email", headers=admin.headers, json=_smtp(2525))
+    response = await client.post(
+        "/admin/notifications/test-email", headers=admin.headers, json=smtp_server.settings()
+    )
     assert response.status_code == 200, response.text
-    assert [message["To"] for message in sent] == [admin.email]
-    assert response.json() == {"messageId": sent[0]["Message-ID"]}
+    (message,) = await smtp_server.inbox.wait_for(1)
+    assert message["To"] == admin.email
+    assert message["Subject"] == "Test email from Albumen"
+    assert response.json() == {"messageId": message["Message-ID"]}

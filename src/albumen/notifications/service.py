@@ -1,7 +1,8 @@
 """In-app notifications: a user reads, marks and dismisses their own; an admin posts one to anyone.
 
-Producers (Immich notifies the admin when the database backup job fails, and album members on
-album invites/updates) are not wired yet; these routes serve whatever rows exist.
+Album invites and album updates (new media) produce them, as Immich's notification jobs do: an in-app
+row announced with `on_notification`, then an e-mail (the SendMail job) when the recipient's
+preferences allow it; SendMail sends it when SMTP is enabled in the system config.
 """
 
 from __future__ import annotations
@@ -12,17 +13,60 @@ import ssl
 import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
+from albumen.albums.repository import AlbumRepository
 from albumen.authn.schemas import AuthContext
+from albumen.events import messages
 from albumen.immich import dto
+from albumen.jobs.schemas import JobName
+from albumen.kit.effects import side_effects
 from albumen.kit.errors import BadRequest
-from albumen.models import Notification, User
+from albumen.kit.time import utcnow
+from albumen.models import Album, Notification, User
 from albumen.notifications.repository import NotificationRepository
+from albumen.notifications.schemas import Email, album_invite_email, album_update_email, external_domain
+from albumen.system.config import load_config
+from albumen.system.repository import SystemMetadataRepository
+from albumen.users.repository import UserRepository
+from albumen.users.schemas import PREFERENCES_KEY, preferences
 
 SMTP_TIMEOUT_SECONDS = 10
+# Immich waits this long after an album's last addition before telling its members (a debounce: each
+# addition queues the job again, replacing the one still waiting).
+ALBUM_UPDATE_DELAY_SECONDS = 300.0
+
+
+def announce_album_invite(
+    db: AsyncSession, album_id: uuid.UUID, user_id: uuid.UUID, sender_name: str
+) -> None:
+    """After the commit: the invited user's notification (and e-mail) comes from a job."""
+    side_effects(db).queue(
+        JobName.NotifyAlbumInvite,
+        {"id": str(album_id), "recipientId": str(user_id), "senderName": sender_name},
+    )
+
+
+def announce_album_update(
+    db: AsyncSession, album_id: uuid.UUID, member_ids: list[uuid.UUID], recipient_ids: list[uuid.UUID]
+) -> None:
+    """After the commit: `on_album_update` to every member; the recipients (those who did not make the
+    change) are notified once the album has been quiet for ALBUM_UPDATE_DELAY_SECONDS."""
+    effects = side_effects(db)
+    for member_id in member_ids:
+        effects.emit(messages.album_update(member_id, album_id))
+    for recipient_id in recipient_ids:
+        effects.queue(
+            JobName.NotifyAlbumUpdate,
+            {"id": str(album_id), "recipientId": str(recipient_id)},
+            key=f"{album_id}/{recipient_id}",
+            delay=ALBUM_UPDATE_DELAY_SECONDS,
+            replace=True,
+        )
 
 
 def notification_dto(notification: Notification) -> dto.NotificationDto:
@@ -118,12 +162,7 @@ class NotificationService:
         self, auth: AuthContext, smtp: dto.SystemConfigSmtpDto
     ) -> dto.TestEmailResponseDto:
         """Verifies the given SMTP settings by sending the caller a short test message."""
-        message = EmailMessage()
-        message["Subject"] = "Test email from Albumen"
-        message["From"] = smtp.from_
-        message["To"] = auth.user.email
-        message["Reply-To"] = smtp.replyTo or smtp.from_
-        message["Message-ID"] = make_msgid(domain="albumen")
+        message = _message(smtp, auth.user.email, "Test email from Albumen")
         message.set_content(f"Hello {auth.user.name},\n\nthis test message shows your SMTP settings work.\n")
         try:
             await asyncio.to_thread(_send, smtp.transport, message)
@@ -131,10 +170,130 @@ class NotificationService:
             raise BadRequest("Failed to verify SMTP configuration") from error
         return dto.TestEmailResponseDto(messageId=str(message["Message-ID"]))
 
+    # -- album notifications (job handlers) ------------------------------------------------------------
+
+    async def notify_album_invite(
+        self, album_id: uuid.UUID, recipient_id: uuid.UUID, sender_name: str, config_file: Path | None
+    ) -> None:
+        found = await self._album_and_recipient(album_id, recipient_id)
+        if found is None:
+            return
+        album, recipient = found
+        await self._in_app(
+            recipient.id,
+            dto.NotificationType.AlbumInvite,
+            dto.NotificationLevel.success,
+            "Shared Album Invitation",
+            f"{sender_name} shared an album ({album.album_name}) with you",
+            album.id,
+        )
+        if not await self._wants_email(recipient.id, "albumInvite"):
+            return
+        config = await self._config(config_file)
+        email = album_invite_email(
+            to=recipient.email,
+            recipient=recipient.name,
+            sender=sender_name,
+            album_name=album.album_name,
+            album_id=str(album.id),
+            base_url=external_domain(config),
+            custom=str(config["templates"]["email"]["albumInviteTemplate"]),
+        )
+        side_effects(self.db).queue(JobName.SendMail, email.as_job())
+
+    async def notify_album_update(
+        self, album_id: uuid.UUID, recipient_id: uuid.UUID, config_file: Path | None
+    ) -> None:
+        found = await self._album_and_recipient(album_id, recipient_id)
+        if found is None:
+            return
+        album, recipient = found
+        await self._in_app(
+            recipient.id,
+            dto.NotificationType.AlbumUpdate,
+            dto.NotificationLevel.info,
+            "Shared Album Update",
+            f"New media has been added to the album ({album.album_name})",
+            album.id,
+        )
+        if not await self._wants_email(recipient.id, "albumUpdate"):
+            return
+        config = await self._config(config_file)
+        email = album_update_email(
+            to=recipient.email,
+            recipient=recipient.name,
+            album_name=album.album_name,
+            album_id=str(album.id),
+            base_url=external_domain(config),
+            custom=str(config["templates"]["email"]["albumUpdateTemplate"]),
+        )
+        side_effects(self.db).queue(JobName.SendMail, email.as_job())
+
+    async def send_mail(self, email: Email, config_file: Path | None) -> str | None:
+        """Sends through the configured SMTP server; None (nothing sent) while SMTP is disabled."""
+        smtp = dto.SystemConfigSmtpDto.model_validate(
+            (await self._config(config_file))["notifications"]["smtp"]
+        )
+        if not smtp.enabled:
+            return None
+        message = _message(smtp, email.to, email.subject)
+        message.set_content(email.text)
+        message.add_alternative(email.html, subtype="html")
+        await asyncio.to_thread(_send, smtp.transport, message)
+        return str(message["Message-ID"])
+
+    async def cleanup(self) -> int:
+        return await self.notifications.cleanup(utcnow())
+
+    async def _album_and_recipient(
+        self, album_id: uuid.UUID, recipient_id: uuid.UUID
+    ) -> tuple[Album, User] | None:
+        """Both still there (the album may have been deleted, the user removed, since the job was queued)."""
+        album = await AlbumRepository(self.db).get(album_id)
+        recipient = await UserRepository(self.db).get(recipient_id)
+        return None if album is None or recipient is None else (album, recipient)
+
+    async def _in_app(
+        self,
+        user_id: uuid.UUID,
+        type_: dto.NotificationType,
+        level: dto.NotificationLevel,
+        title: str,
+        description: str,
+        album_id: uuid.UUID,
+    ) -> None:
+        notification = await self.notifications.create(
+            user_id=user_id,
+            type=type_.value,
+            level=level.value,
+            title=title,
+            description=description,
+            data={"albumId": str(album_id)},
+        )
+        side_effects(self.db).emit(messages.notification(user_id, notification_dto(notification)))
+
+    async def _wants_email(self, user_id: uuid.UUID, kind: str) -> bool:
+        metadata = await UserRepository(self.db).get_metadata(user_id)
+        wanted: dict[str, Any] = preferences(metadata.get(PREFERENCES_KEY))["emailNotifications"]
+        return bool(wanted["enabled"] and wanted[kind])
+
+    async def _config(self, config_file: Path | None) -> dict[str, Any]:
+        return await load_config(SystemMetadataRepository(self.db), config_file)
+
     @staticmethod
     def render_template(name: str) -> dto.TemplateResponseDto:
         # Immich renders its React e-mail templates here; Albumen sends no templated e-mail yet.
         raise BadRequest(f"Email template previews are not supported: {name}")
+
+
+def _message(smtp: dto.SystemConfigSmtpDto, to: str, subject: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = smtp.from_
+    message["To"] = to
+    message["Reply-To"] = smtp.replyTo or smtp.from_
+    message["Message-ID"] = make_msgid(domain="albumen")
+    return message
 
 
 def _send(transport: dto.SystemConfigSmtpTransportDto, message: EmailMessage) -> None:
