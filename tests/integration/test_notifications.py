@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 
+from albumen.jobs.schemas import JobName
+from tests.support.jobs import settle
 from tests.support.smtp import SmtpServer
 from tests.support.users import LoggedIn, create_user, sign_up_admin
 
@@ -162,3 +165,35 @@ async def test_test_email_is_sent_to_the_admin(client: httpx.AsyncClient, smtp_s
     assert message["To"] == admin.email
     assert message["Subject"] == "Test email from Albumen"
     assert response.json() == {"messageId": message["Message-ID"]}
+
+
+async def test_notifications_cleanup_drops_old_rows(
+    app: Any, client: httpx.AsyncClient, database_url: str
+) -> None:
+    admin = await sign_up_admin(client)
+    ages = {  # title: (created days ago, read days ago, dismissed days ago)
+        "fresh": (1, None, None),
+        "old unread": (31, None, None),
+        "month-old unread": (29, None, None),
+        "old, read long ago": (16, 3, None),
+        "old, just read": (16, 1, None),
+        "dismissed long ago": (1, None, 4),
+        "just dismissed": (1, None, 2),
+    }
+    for title in ages:
+        await _notify(client, admin, admin.user_id, title=title)
+    connection = await asyncpg.connect(database_url)
+    try:
+        for title, (created, read, dismissed) in ages.items():
+            await connection.execute(
+                "UPDATE notification SET created_at = now() - make_interval(days => $2),"
+                " read_at = now() - make_interval(days => $3), deleted_at = now() - make_interval(days => $4)"
+                " WHERE title = $1",
+                title, created, read, dismissed,
+            )  # fmt: skip
+        await app.state.container.jobs.enqueue(JobName.NotificationsCleanup)
+        await settle(app)
+        left = {row["title"] for row in await connection.fetch("SELECT title FROM notification")}
+    finally:
+        await connection.close()
+    assert left == {"fresh", "month-old unread", "old, just read", "just dismissed"}
