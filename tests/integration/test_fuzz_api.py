@@ -29,6 +29,7 @@ FUZZED_TAGS = [
     "System config",
     "System metadata",
     "Assets",
+    "Activities",
     "Albums",
     "Trash",
     "Download",
