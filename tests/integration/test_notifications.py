@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -197,3 +199,45 @@ async def test_notifications_cleanup_drops_old_rows(
     finally:
         await connection.close()
     assert left == {"fresh", "month-old unread", "old, just read", "just dismissed"}
+
+
+async def test_smtp_settings_are_checked_when_saved_and_a_new_user_gets_a_welcome_email(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, unused_tcp_port_factory: Callable[[], int]
+) -> None:
+    admin = await sign_up_admin(client)
+    config = (await client.get("/system-config", headers=admin.headers)).json()
+    unreachable = smtp_server.settings()
+    unreachable["transport"]["port"] = unused_tcp_port_factory()  # not the SMTP server's
+    config["notifications"]["smtp"] = unreachable
+    refused = await client.put("/system-config", headers=admin.headers, json=config)
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Invalid SMTP configuration"
+    assert (await client.get("/system-config", headers=admin.headers)).json()["notifications"]["smtp"][
+        "enabled"
+    ] is False
+
+    config["notifications"]["smtp"] = smtp_server.settings()
+    config["templates"]["email"]["welcomeTemplate"] = (
+        "<p>Hi {displayName} ({username}), see {baseUrl} {unknown}</p>"
+    )
+    saved = await client.put("/system-config", headers=admin.headers, json=config)
+    assert saved.status_code == 200, saved.text
+
+    quiet = await client.post(
+        "/admin/users",
+        headers=admin.headers,
+        json={"email": "quiet@example.com", "password": "secret-1", "name": "Quiet"},
+    )
+    assert quiet.status_code == 201
+    created = await client.post(
+        "/admin/users",
+        headers=admin.headers,
+        json={"email": "new@example.com", "password": "secret-2", "name": "New <User>", "notify": True},
+    )
+    assert created.status_code == 201, created.text
+    (message,) = await smtp_server.inbox.wait_for(1)
+    assert (message["To"], message["Subject"]) == ("new@example.com", "Welcome to Immich")
+    html = message.get_body(("html",)).get_content()
+    assert "Hi New &lt;User&gt; (new@example.com), see http://localhost:2283 {unknown}" in html
+    await asyncio.sleep(1)
+    assert len(smtp_server.inbox.messages) == 1  # nobody else was told

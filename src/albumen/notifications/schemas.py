@@ -94,3 +94,32 @@ def album_update_email(
         html=_page(body, link, "View album"),
         text=f"{_text_of(body)}\n\nView album: {link}\n",
     )
+
+
+def welcome_email(
+    *, to: str, display_name: str, username: str, password: str | None, base_url: str, custom: str
+) -> Email:
+    variables = {
+        "displayName": display_name,
+        "username": username,
+        "password": password or "",
+        "baseUrl": base_url,
+    }
+    credentials = f"<strong>Username</strong>: {html.escape(username)}"
+    if password:
+        credentials += f"<br><strong>Password</strong>: {html.escape(password)}"
+    body = (
+        fill_tags(custom, variables)
+        if custom
+        else (
+            f"<p>Hey <strong>{html.escape(display_name)}</strong>!</p>"
+            f"<p>A new account has been created for you.</p><p>{credentials}</p>"
+        )
+    )
+    link = f"{base_url}/auth/login"
+    return Email(
+        to=to,
+        subject="Welcome to Immich",
+        html=_page(body, link, "Login"),
+        text=f"{_text_of(body.replace('<br>', chr(10)))}\n\nLogin: {link}\n",
+    )

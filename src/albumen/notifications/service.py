@@ -29,7 +29,13 @@ from albumen.kit.errors import BadRequest
 from albumen.kit.time import utcnow
 from albumen.models import Album, Notification, User
 from albumen.notifications.repository import NotificationRepository
-from albumen.notifications.schemas import Email, album_invite_email, album_update_email, external_domain
+from albumen.notifications.schemas import (
+    Email,
+    album_invite_email,
+    album_update_email,
+    external_domain,
+    welcome_email,
+)
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
@@ -49,6 +55,11 @@ def announce_album_invite(
         JobName.NotifyAlbumInvite,
         {"id": str(album_id), "recipientId": str(user_id), "senderName": sender_name},
     )
+
+
+def announce_user_signup(db: AsyncSession, user_id: uuid.UUID, password: str | None) -> None:
+    """After the commit: the welcome e-mail (sent only if SMTP is enabled by then)."""
+    side_effects(db).queue(JobName.NotifyUserSignup, {"id": str(user_id), "password": password})
 
 
 def announce_album_update(
@@ -229,6 +240,24 @@ class NotificationService:
         )
         side_effects(self.db).queue(JobName.SendMail, email.as_job())
 
+    async def notify_user_signup(
+        self, user_id: uuid.UUID, password: str | None, config_file: Path | None
+    ) -> None:
+        """The welcome e-mail an admin asked for (`notify`) when creating the account."""
+        user = await UserRepository(self.db).get(user_id)
+        if user is None:
+            return
+        config = await self._config(config_file)
+        email = welcome_email(
+            to=user.email,
+            display_name=user.name,
+            username=user.email,
+            password=password,
+            base_url=external_domain(config),
+            custom=str(config["templates"]["email"]["welcomeTemplate"]),
+        )
+        side_effects(self.db).queue(JobName.SendMail, email.as_job())
+
     async def send_mail(self, email: Email, config_file: Path | None) -> str | None:
         """Sends through the configured SMTP server; None (nothing sent) while SMTP is disabled."""
         smtp = dto.SystemConfigSmtpDto.model_validate(
@@ -296,7 +325,8 @@ def _message(smtp: dto.SystemConfigSmtpDto, to: str, subject: str) -> EmailMessa
     return message
 
 
-def _send(transport: dto.SystemConfigSmtpTransportDto, message: EmailMessage) -> None:
+def _send(transport: dto.SystemConfigSmtpTransportDto, message: EmailMessage | None) -> None:
+    """Connects and signs in as the settings say, then sends `message` (None: only checks the settings)."""
     context = ssl.create_default_context()
     if transport.ignoreCert:
         context.check_hostname = False
@@ -314,4 +344,16 @@ def _send(transport: dto.SystemConfigSmtpTransportDto, message: EmailMessage) ->
             client.starttls(context=context)
         if transport.username:
             client.login(transport.username, transport.password)
-        client.send_message(message)
+        if message is None:
+            client.noop()
+        else:
+            client.send_message(message)
+
+
+async def verify_smtp(transport: dto.SystemConfigSmtpTransportDto) -> None:
+    """Raises BadRequest("Invalid SMTP configuration") unless the server takes a connection and sign-in
+    with these settings (Immich checks them so when SMTP is switched on or changed)."""
+    try:
+        await asyncio.to_thread(_send, transport, None)
+    except (OSError, smtplib.SMTPException) as error:
+        raise BadRequest("Invalid SMTP configuration") from error

@@ -1,4 +1,5 @@
-"""The notification jobs: album invite and album update (in-app row + e-mail), SendMail, and the
+"""The notification jobs: album invite and album update (in-app row + e-mail), the welcome e-mail,
+SendMail, and the
 nightly NotificationsCleanup (Immich has its handler but never queues it; here it runs nightly)."""
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def register(container: Container) -> None:
                 uuid.UUID(str(data["id"])), uuid.UUID(str(data["recipientId"])), config_file
             )
 
+    async def user_signup(data: Any) -> None:
+        async with database.unit_of_work() as db:
+            password = data.get("password")
+            await NotificationService(db).notify_user_signup(
+                uuid.UUID(str(data["id"])), str(password) if password else None, config_file
+            )
+
     async def send_mail(data: Any) -> None:
         email = Email(to=data["to"], subject=data["subject"], html=data["html"], text=data["text"])
         async with database.unit_of_work() as db:
@@ -50,5 +58,6 @@ def register(container: Container) -> None:
 
     container.jobs.register(JobName.NotifyAlbumInvite, QueueName.notifications, album_invite)
     container.jobs.register(JobName.NotifyAlbumUpdate, QueueName.notifications, album_update)
+    container.jobs.register(JobName.NotifyUserSignup, QueueName.notifications, user_signup)
     container.jobs.register(JobName.SendMail, QueueName.notifications, send_mail)
     container.jobs.register(JobName.NotificationsCleanup, QueueName.backgroundTask, cleanup)
