@@ -128,10 +128,23 @@ async def test_bad_input_is_400_and_admin_routes_need_an_admin(client: httpx.Asy
     )
     assert nobody.status_code == 400
     assert nobody.json()["message"] == "User not found"
-    template = await client.post(
+    welcome = await client.post(
         "/admin/notifications/templates/welcome", headers=admin.headers, json={"template": ""}
     )
-    assert template.status_code == 400
+    assert welcome.status_code == 200, welcome.text
+    assert welcome.json()["name"] == "welcome"
+    assert "thisIsAPassword123" in welcome.json()["html"]
+    custom = await client.post(
+        "/admin/notifications/templates/album-update",
+        headers=admin.headers,
+        json={"template": "<b>{albumName}</b> for {recipientName}"},
+    )
+    assert "<b>Favorite Photos</b> for Jane Doe" in custom.json()["html"]
+    unknown = await client.post(
+        "/admin/notifications/templates/nope", headers=admin.headers, json={"template": ""}
+    )
+    assert unknown.status_code == 400
+    assert unknown.json() == {"message": "Unknown email template: nope"}
 
 
 def _smtp(port: int) -> dict[str, Any]:

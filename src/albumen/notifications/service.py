@@ -309,10 +309,31 @@ class NotificationService:
     async def _config(self, config_file: Path | None) -> dict[str, Any]:
         return await load_config(SystemMetadataRepository(self.db), config_file)
 
-    @staticmethod
-    def render_template(name: str) -> dto.TemplateResponseDto:
-        # Immich renders its React e-mail templates here; Albumen sends no templated e-mail yet.
-        raise BadRequest(f"Email template previews are not supported: {name}")
+    async def render_template(
+        self, name: str, template: str, config_file: Path | None
+    ) -> dto.TemplateResponseDto:
+        """The admin's preview of an e-mail template (`template`, else the saved one) with sample values."""
+        config = await self._config(config_file)
+        saved = config["templates"]["email"]
+        base_url = external_domain(config)
+        if name == "welcome":
+            email = welcome_email(
+                to="john@doe.com", display_name="John Doe", username="john@doe.com",
+                password="thisIsAPassword123", base_url=base_url, custom=template or saved["welcomeTemplate"],
+            )  # fmt: skip
+        elif name == "album-invite":
+            email = album_invite_email(
+                to="jane@doe.com", recipient="Jane Doe", sender="John Doe", album_name="John Doe's Favorites",
+                album_id="1", base_url=base_url, custom=template or saved["albumInviteTemplate"],
+            )  # fmt: skip
+        elif name == "album-update":
+            email = album_update_email(
+                to="jane@doe.com", recipient="Jane Doe", album_name="Favorite Photos", album_id="1",
+                base_url=base_url, custom=template or saved["albumUpdateTemplate"],
+            )  # fmt: skip
+        else:
+            raise BadRequest(f"Unknown email template: {name}")
+        return dto.TemplateResponseDto(name=name, html=email.html)
 
 
 def _message(smtp: dto.SystemConfigSmtpDto, to: str, subject: str) -> EmailMessage:
