@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pyvips  # type: ignore[import-untyped]
 
 from albumen.events.bus import ClientEvent
 from albumen.notifications import service as notifications
@@ -34,6 +35,12 @@ async def _notifications(client: httpx.AsyncClient, who: LoggedIn, count: int) -
         if len(listed) >= count or time.monotonic() > deadline:
             return listed
         await asyncio.sleep(0.1)
+
+
+def _jpeg(gray: int) -> bytes:
+    image = (pyvips.Image.black(96, 64) + gray).cast("uchar")
+    data: bytes = image.jpegsave_buffer()
+    return data
 
 
 def _record_events(app: Any) -> list[ClientEvent]:
@@ -114,7 +121,9 @@ async def test_album_updates_are_debounced_and_sent_to_the_others(
     await _enable_smtp(client, admin, smtp_server)
     events = _record_events(app)
 
-    first, second = await upload_id(client, alice, "a.jpg"), await upload_id(client, alice, "b.jpg")
+    # Real images, so the media jobs make the thumbnail the e-mail carries.
+    first = await upload_id(client, alice, "a.jpg", _jpeg(40))
+    second = await upload_id(client, alice, "b.jpg", _jpeg(200))
     started = time.monotonic()
     for asset in (first, second):  # two additions in a row: one notification, after the quiet period
         response = await client.put(
@@ -136,6 +145,12 @@ async def test_album_updates_are_debounced_and_sent_to_the_others(
         "bob@example.com",
         "New media has been added to an album - Trip",
     )
+    # The album thumbnail goes along inline, as Immich sends it.
+    images = [part for part in message.walk() if part.get_content_maintype() == "image"]
+    assert [part["Content-ID"] for part in images] == ["<album-thumbnail>"]
+    assert 'src="cid:album-thumbnail"' in message.get_body(("html",)).get_content()
+    assert images[0].get_content_type() == "image/webp"
+    assert images[0].get_content()[8:12] == b"WEBP"  # the thumbnail file itself
     await asyncio.sleep(4)
     assert len(await _notifications(client, bob, 3)) == 2  # no second update notification
     assert len(smtp_server.inbox.messages) == 1

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_EXTERNAL_DOMAIN = "http://localhost:2283"
+# The album thumbnail goes inline, referenced from the HTML by this content id (as Immich's mails).
+THUMBNAIL_CID = "album-thumbnail"
 _TAG = re.compile(r"{(.*?)}")
 
 
@@ -18,9 +20,22 @@ class Email:
     subject: str
     html: str
     text: str
+    # The album thumbnail's key in the thumbnails storage, attached inline as THUMBNAIL_CID.
+    thumbnail_key: str | None = None
 
     def as_job(self) -> dict[str, Any]:
-        return {"to": self.to, "subject": self.subject, "html": self.html, "text": self.text}
+        return {
+            "to": self.to, "subject": self.subject, "html": self.html, "text": self.text,
+            "thumbnailKey": self.thumbnail_key,
+        }  # fmt: skip
+
+    @classmethod
+    def from_job(cls, data: dict[str, Any]) -> Email:
+        key = data.get("thumbnailKey")
+        return cls(
+            to=str(data["to"]), subject=str(data["subject"]), html=str(data["html"]), text=str(data["text"]),
+            thumbnail_key=str(key) if key else None,
+        )  # fmt: skip
 
 
 def external_domain(config: dict[str, Any]) -> str:
@@ -32,10 +47,11 @@ def fill_tags(template: str, variables: dict[str, str]) -> str:
     return _TAG.sub(lambda tag: html.escape(variables[tag[1]]) if variables.get(tag[1]) else tag[0], template)
 
 
-def _page(body_html: str, link: str, button: str) -> str:
+def _page(body_html: str, link: str, button: str, *, thumbnail: bool = False) -> str:
+    image = f'<p><img src="cid:{THUMBNAIL_CID}" alt="" style="max-width: 300px"></p>' if thumbnail else ""
     return (
         '<!DOCTYPE html><html><body style="font-family: sans-serif">'
-        f'{body_html}<p><a href="{html.escape(link)}">{html.escape(button)}</a></p>'
+        f'{body_html}{image}<p><a href="{html.escape(link)}">{html.escape(button)}</a></p>'
         '<p style="color: #777">Sent by your Immich-compatible server (Albumen).</p></body></html>'
     )
 
@@ -45,7 +61,15 @@ def _text_of(markup: str) -> str:
 
 
 def album_invite_email(
-    *, to: str, recipient: str, sender: str, album_name: str, album_id: str, base_url: str, custom: str
+    *,
+    to: str,
+    recipient: str,
+    sender: str,
+    album_name: str,
+    album_id: str,
+    base_url: str,
+    custom: str,
+    thumbnail_key: str | None = None,
 ) -> Email:
     link = f"{base_url}/albums/{album_id}"
     variables = {
@@ -64,13 +88,21 @@ def album_invite_email(
     return Email(
         to=to,
         subject=f"You have been added to a shared album - {album_name}",
-        html=_page(body, link, "View album"),
+        html=_page(body, link, "View album", thumbnail=thumbnail_key is not None),
         text=f"{_text_of(body)}\n\nView album: {link}\n",
+        thumbnail_key=thumbnail_key,
     )
 
 
 def album_update_email(
-    *, to: str, recipient: str, album_name: str, album_id: str, base_url: str, custom: str
+    *,
+    to: str,
+    recipient: str,
+    album_name: str,
+    album_id: str,
+    base_url: str,
+    custom: str,
+    thumbnail_key: str | None = None,
 ) -> Email:
     link = f"{base_url}/albums/{album_id}"
     variables = {
@@ -91,8 +123,9 @@ def album_update_email(
     return Email(
         to=to,
         subject=f"New media has been added to an album - {album_name}",
-        html=_page(body, link, "View album"),
+        html=_page(body, link, "View album", thumbnail=thumbnail_key is not None),
         text=f"{_text_of(body)}\n\nView album: {link}\n",
+        thumbnail_key=thumbnail_key,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.access.service import AccessService
 from albumen.albums.repository import AlbumRepository
+from albumen.assets.repository import AssetRepository
 from albumen.authn.schemas import AuthContext
 from albumen.events import messages
 from albumen.immich import dto
@@ -30,12 +31,14 @@ from albumen.kit.time import utcnow
 from albumen.models import Album, Notification, User
 from albumen.notifications.repository import NotificationRepository
 from albumen.notifications.schemas import (
+    THUMBNAIL_CID,
     Email,
     album_invite_email,
     album_update_email,
     external_domain,
     welcome_email,
 )
+from albumen.storage.base import ObjectNotFound, StorageBackend
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
 from albumen.users.repository import UserRepository
@@ -209,6 +212,7 @@ class NotificationService:
             album_id=str(album.id),
             base_url=external_domain(config),
             custom=str(config["templates"]["email"]["albumInviteTemplate"]),
+            thumbnail_key=await self._thumbnail_key(album),
         )
         side_effects(self.db).queue(JobName.SendMail, email.as_job())
 
@@ -237,6 +241,7 @@ class NotificationService:
             album_id=str(album.id),
             base_url=external_domain(config),
             custom=str(config["templates"]["email"]["albumUpdateTemplate"]),
+            thumbnail_key=await self._thumbnail_key(album),
         )
         side_effects(self.db).queue(JobName.SendMail, email.as_job())
 
@@ -258,8 +263,11 @@ class NotificationService:
         )
         side_effects(self.db).queue(JobName.SendMail, email.as_job())
 
-    async def send_mail(self, email: Email, config_file: Path | None) -> str | None:
-        """Sends through the configured SMTP server; None (nothing sent) while SMTP is disabled."""
+    async def send_mail(
+        self, email: Email, config_file: Path | None, thumbnails: StorageBackend | None = None
+    ) -> str | None:
+        """Sends through the configured SMTP server; None (nothing sent) while SMTP is disabled. The
+        album thumbnail is read from `thumbnails`; one that is gone meanwhile is left out."""
         smtp = dto.SystemConfigSmtpDto.model_validate(
             (await self._config(config_file))["notifications"]["smtp"]
         )
@@ -268,6 +276,16 @@ class NotificationService:
         message = _message(smtp, email.to, email.subject)
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        if email.thumbnail_key and thumbnails is not None:
+            image = await _read_all(thumbnails, email.thumbnail_key)
+            if image is not None:
+                subtype = email.thumbnail_key.rsplit(".", 1)[-1].lower().replace("jpg", "jpeg")
+                html_part = message.get_body(("html",))
+                assert html_part is not None  # added just above
+                html_part.add_related(
+                    image, maintype="image", subtype=subtype, cid=f"<{THUMBNAIL_CID}>",
+                    filename=f"album-thumbnail.{subtype}",
+                )  # fmt: skip
         await asyncio.to_thread(_send, smtp.transport, message)
         return str(message["Message-ID"])
 
@@ -281,6 +299,12 @@ class NotificationService:
         album = await AlbumRepository(self.db).get(album_id)
         recipient = await UserRepository(self.db).get(recipient_id)
         return None if album is None or recipient is None else (album, recipient)
+
+    async def _thumbnail_key(self, album: Album) -> str | None:
+        if album.album_thumbnail_asset_id is None:
+            return None
+        thumbnail = await AssetRepository(self.db).file(album.album_thumbnail_asset_id, "thumbnail")
+        return thumbnail.path if thumbnail is not None else None
 
     async def _in_app(
         self,
@@ -334,6 +358,13 @@ class NotificationService:
         else:
             raise BadRequest(f"Unknown email template: {name}")
         return dto.TemplateResponseDto(name=name, html=email.html)
+
+
+async def _read_all(storage: StorageBackend, key: str) -> bytes | None:
+    try:
+        return b"".join([chunk async for chunk in storage.read(key)])
+    except ObjectNotFound:
+        return None
 
 
 def _message(smtp: dto.SystemConfigSmtpDto, to: str, subject: str) -> EmailMessage:

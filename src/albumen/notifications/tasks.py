@@ -46,9 +46,10 @@ def register(container: Container) -> None:
             )
 
     async def send_mail(data: Any) -> None:
-        email = Email(to=data["to"], subject=data["subject"], html=data["html"], text=data["text"])
         async with database.unit_of_work() as db:
-            message_id = await NotificationService(db).send_mail(email, config_file)
+            message_id = await NotificationService(db).send_mail(
+                Email.from_job(data), config_file, container.storage["thumbnails"]
+            )
         log.info("mail sent" if message_id else "mail skipped: SMTP is disabled", message_id=message_id)
 
     async def cleanup(_data: Any) -> None:
