@@ -17,6 +17,7 @@ from tests.support.databases import create_template, fresh_database
 from tests.support.licenses import license_server  # noqa: F401  (a fixture for every module)
 from tests.support.postgres import start_tcp_postgres
 from tests.support.redis import flush, start_redis
+from tests.support.smtp import smtp_server  # noqa: F401  (a fixture for every module)
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "test-assets"
 

@@ -29,6 +29,7 @@ API_PREFIX = "/api"
 
 
 def _routers() -> list[object]:
+    from albumen.activities.endpoints import router as activities
     from albumen.albums.endpoints import router as albums
     from albumen.api_keys.endpoints import router as api_keys
     from albumen.assets.endpoints import router as assets
@@ -60,7 +61,7 @@ def _routers() -> list[object]:
     return [
         authn, oauth, assets, uploads, albums, trash, downloads, api_keys, sessions, users, users_admin,
         system, health, jobs, stacks, memories, sync, map_, edits, streaming, partners, timeline, search,
-        notifications, people, shared_links, tags,
+        notifications, people, shared_links, tags, activities,
     ]  # fmt: skip
 
 

@@ -30,6 +30,7 @@ FUZZED_TAGS = [
     "System config",
     "System metadata",
     "Assets",
+    "Activities",
     "Albums",
     "Trash",
     "Download",

@@ -346,6 +346,30 @@ async def test_the_same_key_is_not_queued_twice_while_waiting_or_running(
     await eventually(lambda: "busy" in handlers.done)
 
 
+@pytest.mark.job_timing(WorkerTiming(heartbeat=30, sweep=15, abort_wait=0.5, schedule=1, grace=0.5))
+async def test_replace_drops_the_waiting_job_of_a_key_for_the_new_one(
+    client: httpx.AsyncClient, app: Any, admin: LoggedIn, handlers: Handlers
+) -> None:
+    """The debounce of album update notifications: each change queues the keyed job again, later."""
+    jobs = jobs_of(app)
+    await jobs.enqueue(J.SendMail, {"id": "first"}, key="album/bob", delay=60)
+    assert await jobs.enqueue(J.SendMail, {"id": "second"}, key="album/bob", delay=60) is None
+    assert await jobs.enqueue(J.SendMail, {"id": "second"}, key="album/bob", delay=2, replace=True)
+    assert (await statistics(client, admin, Q.notifications))["delayed"] == 1
+    await eventually(lambda: handlers.done == ["second"])
+    await asyncio.sleep(0.5)
+    assert handlers.done == ["second"]  # the first never runs
+
+    # A job already running is not taken away; the new one is refused as without `replace`.
+    await jobs.enqueue(J.SendMail, {"id": "busy", "mode": "gate"}, key="busy")
+    await eventually(lambda: handlers.running == 1)
+    assert await jobs.enqueue(J.SendMail, {"id": "later"}, key="busy", replace=True) is None
+    handlers.gates["busy"].set()
+    await eventually(lambda: "busy" in handlers.done)
+    await asyncio.sleep(0.5)
+    assert "later" not in handlers.done
+
+
 async def test_priority_and_delay(
     client: httpx.AsyncClient, app: Any, admin: LoggedIn, handlers: Handlers, settings: Settings
 ) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import smtplib
+import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import httpx
-import pytest
 
+from albumen.jobs.schemas import JobName
+from tests.support.jobs import settle
+from tests.support.smtp import SmtpServer
 from tests.support.users import LoggedIn, create_user, sign_up_admin
 
 
@@ -124,10 +128,23 @@ async def test_bad_input_is_400_and_admin_routes_need_an_admin(client: httpx.Asy
     )
     assert nobody.status_code == 400
     assert nobody.json()["message"] == "User not found"
-    template = await client.post(
+    welcome = await client.post(
         "/admin/notifications/templates/welcome", headers=admin.headers, json={"template": ""}
     )
-    assert template.status_code == 400
+    assert welcome.status_code == 200, welcome.text
+    assert welcome.json()["name"] == "welcome"
+    assert "thisIsAPassword123" in welcome.json()["html"]
+    custom = await client.post(
+        "/admin/notifications/templates/album-update",
+        headers=admin.headers,
+        json={"template": "<b>{albumName}</b> for {recipientName}"},
+    )
+    assert "<b>Favorite Photos</b> for Jane Doe" in custom.json()["html"]
+    unknown = await client.post(
+        "/admin/notifications/templates/nope", headers=admin.headers, json={"template": ""}
+    )
+    assert unknown.status_code == 400
+    assert unknown.json() == {"message": "Unknown email template: nope"}
 
 
 def _smtp(port: int) -> dict[str, Any]:
@@ -153,33 +170,87 @@ async def test_test_email_fails_cleanly_when_smtp_is_unreachable(
     assert response.json()["message"] == "Failed to verify SMTP configuration"
 
 
-async def test_test_email_is_sent_to_the_admin(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sent: list[Any] = []
-
-    class FakeSmtp:
-        def __init__(self, host: str, port: int, timeout: float) -> None:
-            assert (host, port) == ("127.0.0.1", 2525)
-
-        def __enter__(self) -> FakeSmtp:
-            return self
-
-        def __exit__(self, *_: object) -> None:
-            return None
-
-        def ehlo(self) -> None:
-            return None
-
-        def has_extn(self, name: str) -> bool:
-            return False
-
-        def send_message(self, message: Any) -> None:
-            sent.append(message)
-
-    monkeypatch.setattr(smtplib, "SMTP", FakeSmtp)
+async def test_test_email_is_sent_to_the_admin(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
     admin = await sign_up_admin(client)
-    response = await client.post("/admin/notifications/test-email", headers=admin.headers, json=_smtp(2525))
+    response = await client.post(
+        "/admin/notifications/test-email", headers=admin.headers, json=smtp_server.settings()
+    )
     assert response.status_code == 200, response.text
-    assert [message["To"] for message in sent] == [admin.email]
-    assert response.json() == {"messageId": sent[0]["Message-ID"]}
+    (message,) = await smtp_server.inbox.wait_for(1)
+    assert message["To"] == admin.email
+    assert message["Subject"] == "Test email from Albumen"
+    assert response.json() == {"messageId": message["Message-ID"]}
+
+
+async def test_notifications_cleanup_drops_old_rows(
+    app: Any, client: httpx.AsyncClient, database_url: str
+) -> None:
+    admin = await sign_up_admin(client)
+    ages = {  # title: (created days ago, read days ago, dismissed days ago)
+        "fresh": (1, None, None),
+        "old unread": (31, None, None),
+        "month-old unread": (29, None, None),
+        "old, read long ago": (16, 3, None),
+        "old, just read": (16, 1, None),
+        "dismissed long ago": (1, None, 4),
+        "just dismissed": (1, None, 2),
+    }
+    for title in ages:
+        await _notify(client, admin, admin.user_id, title=title)
+    connection = await asyncpg.connect(database_url)
+    try:
+        for title, (created, read, dismissed) in ages.items():
+            await connection.execute(
+                "UPDATE notification SET created_at = now() - make_interval(days => $2),"
+                " read_at = now() - make_interval(days => $3), deleted_at = now() - make_interval(days => $4)"
+                " WHERE title = $1",
+                title, created, read, dismissed,
+            )  # fmt: skip
+        await app.state.container.jobs.enqueue(JobName.NotificationsCleanup)
+        await settle(app)
+        left = {row["title"] for row in await connection.fetch("SELECT title FROM notification")}
+    finally:
+        await connection.close()
+    assert left == {"fresh", "month-old unread", "old, just read", "just dismissed"}
+
+
+async def test_smtp_settings_are_checked_when_saved_and_a_new_user_gets_a_welcome_email(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, unused_tcp_port_factory: Callable[[], int]
+) -> None:
+    admin = await sign_up_admin(client)
+    config = (await client.get("/system-config", headers=admin.headers)).json()
+    unreachable = smtp_server.settings()
+    unreachable["transport"]["port"] = unused_tcp_port_factory()  # not the SMTP server's
+    config["notifications"]["smtp"] = unreachable
+    refused = await client.put("/system-config", headers=admin.headers, json=config)
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Invalid SMTP configuration"
+    assert (await client.get("/system-config", headers=admin.headers)).json()["notifications"]["smtp"][
+        "enabled"
+    ] is False
+
+    config["notifications"]["smtp"] = smtp_server.settings()
+    config["templates"]["email"]["welcomeTemplate"] = (
+        "<p>Hi {displayName} ({username}), see {baseUrl} {unknown}</p>"
+    )
+    saved = await client.put("/system-config", headers=admin.headers, json=config)
+    assert saved.status_code == 200, saved.text
+
+    quiet = await client.post(
+        "/admin/users",
+        headers=admin.headers,
+        json={"email": "quiet@example.com", "password": "secret-1", "name": "Quiet"},
+    )
+    assert quiet.status_code == 201
+    created = await client.post(
+        "/admin/users",
+        headers=admin.headers,
+        json={"email": "new@example.com", "password": "secret-2", "name": "New <User>", "notify": True},
+    )
+    assert created.status_code == 201, created.text
+    (message,) = await smtp_server.inbox.wait_for(1)
+    assert (message["To"], message["Subject"]) == ("new@example.com", "Welcome to Immich")
+    html = message.get_body(("html",)).get_content()
+    assert "Hi New &lt;User&gt; (new@example.com), see http://localhost:2283 {unknown}" in html
+    await asyncio.sleep(1)
+    assert len(smtp_server.inbox.messages) == 1  # nobody else was told

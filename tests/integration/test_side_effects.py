@@ -158,7 +158,7 @@ class Recorder:
         self.sent.append(f"event {event.name}")
 
     async def enqueue(
-        self, name: JobName, data: Mapping[str, Any] | None = None, *, key: str | None = None
+        self, name: JobName, data: Mapping[str, Any] | None = None, *, key: str | None = None, **more: Any
     ) -> str:
         self.sent.append(f"job {name}")
         return "queued"

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
 from albumen.models import (
+    Activity,
     Album,
     AlbumAsset,
     AlbumUser,
@@ -169,5 +170,36 @@ class AccessRepository:
             select(Album.id)
             .join(SharedLink, SharedLink.album_id == Album.id)
             .where(SharedLink.id == link_id, Album.deleted_at.is_(None), among(Album.id, ids))
+        )
+        return set((await self.db.scalars(statement)).all())
+
+    async def activity_albums(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Of album `ids`, the live ones with activity enabled that `user_id` (not deleted) belongs to."""
+        statement = (
+            select(Album.id)
+            .join(AlbumUser, AlbumUser.album_id == Album.id)
+            .join(User, (User.id == AlbumUser.user_id) & User.deleted_at.is_(None))
+            .where(
+                among(Album.id, ids),
+                Album.deleted_at.is_(None),
+                Album.is_activity_enabled.is_(True),
+                AlbumUser.user_id == user_id,
+            )
+        )
+        return set((await self.db.scalars(statement)).all())
+
+    async def authored_activities(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Activity.id).where(Activity.user_id == user_id, among(Activity.id, ids))
+        )
+        return set(result.all())
+
+    async def activities_in_owned_albums(self, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Activities on a live album `user_id` owns: the owner may remove anyone's comment."""
+        statement = (
+            select(Activity.id)
+            .join(Album, (Album.id == Activity.album_id) & Album.deleted_at.is_(None))
+            .join(AlbumUser, AlbumUser.album_id == Album.id)
+            .where(among(Activity.id, ids), AlbumUser.user_id == user_id, AlbumUser.role == "owner")
         )
         return set((await self.db.scalars(statement)).all())

@@ -103,6 +103,23 @@ async def _own_tags(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUI
     return await repo.owned_tags(auth.user.id, ids)
 
 
+async def _activity_albums(
+    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Albums (by id) the caller may comment on or like: a member, and activity is enabled."""
+    return await repo.activity_albums(auth.user.id, ids)
+
+
+async def _removable_activities(
+    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Activities (by id) the caller may delete: their own, or any on an album they own."""
+    found = await repo.authored_activities(auth.user.id, ids)
+    if left := ids - found:
+        found |= await repo.activities_in_owned_albums(auth.user.id, left)
+    return found
+
+
 _ALBUM_OWNER = _albums_for("owner")
 _ALBUM_EDITOR = _albums_for("owner", "editor")
 _ALBUM_MEMBER = _albums_for("owner", "editor", "viewer")
@@ -159,6 +176,8 @@ CHECKS: dict[dto.Permission, Check] = {
     dto.Permission.person_delete: _own_people,
     dto.Permission.person_statistics: _own_people,
     dto.Permission.person_merge: _own_people,
+    dto.Permission.activity_create: _activity_albums,
+    dto.Permission.activity_delete: _removable_activities,
 }
 
 

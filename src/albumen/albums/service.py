@@ -18,6 +18,7 @@ from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
 from albumen.kit.errors import BadRequest
 from albumen.models import Album
+from albumen.notifications.service import announce_album_invite, announce_album_update
 from albumen.users.repository import UserRepository
 from albumen.users.schemas import PREFERENCES_KEY, null_fields, preferences
 
@@ -26,6 +27,7 @@ Reason = dto.BulkIdErrorReason
 
 class AlbumService:
     def __init__(self, db: AsyncSession) -> None:
+        self.db = db
         self.albums = AlbumRepository(db)
         self.users = UserRepository(db)
         self.access = AccessService(db)
@@ -122,6 +124,9 @@ class AlbumService:
             album_thumbnail_asset_id=asset_ids[0] if asset_ids else None,
             order=prefs["albums"]["defaultAssetOrder"],
         )
+        for user_id in members:
+            if user_id != auth.user.id:
+                announce_album_invite(self.db, album.id, user_id, auth.user.name)
         (response,) = await self.describe(auth, [album])
         return response
 
@@ -171,6 +176,7 @@ class AlbumService:
             await self.albums.update(
                 album_id, album_thumbnail_asset_id=album.album_thumbnail_asset_id or added[0]
             )
+            await self._announce_update(auth, album_id, notify_others=True)
         return results
 
     async def add_assets_to_albums(
@@ -188,6 +194,7 @@ class AlbumService:
             return dto.AlbumsAddAssetsResponseDto(success=False, error=Reason.no_permission)
         shareable = [asset_id for asset_id in asset_ids if asset_id in allowed]
         pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
+        updated: list[uuid.UUID] = []
         for album_id in album_ids:
             if album_id not in allowed_albums:
                 continue
@@ -196,6 +203,7 @@ class AlbumService:
             if not missing:
                 continue
             album = await self._find(album_id)
+            updated.append(album_id)
             pairs.extend((album_id, asset_id) for asset_id in missing)
             await self.albums.update(
                 album_id, album_thumbnail_asset_id=album.album_thumbnail_asset_id or missing[0]
@@ -203,6 +211,8 @@ class AlbumService:
         if not pairs:
             return dto.AlbumsAddAssetsResponseDto(success=False, error=Reason.duplicate)
         await self.albums.add_assets(pairs)
+        for album_id in updated:
+            await self._announce_update(auth, album_id, notify_others=True)
         return dto.AlbumsAddAssetsResponseDto(success=True)
 
     async def remove_assets(
@@ -223,6 +233,7 @@ class AlbumService:
             await self.albums.remove_assets(album_id, removed)
             if album.album_thumbnail_asset_id in removed:
                 await self.albums.refresh_thumbnails(album_ids=[album_id])
+            await self._announce_update(auth, album_id, notify_others=False)
         return results
 
     # -- members --------------------------------------------------------------------------------------
@@ -245,6 +256,7 @@ class AlbumService:
             # The generated DTO's default role is the plain string "editor", hence the conversion.
             role = dto.AlbumUserRole(album_user.role)
             await self.albums.add_member(album_id, album_user.userId, role.value)
+            announce_album_invite(self.db, album_id, album_user.userId, auth.user.name)
             current.add(album_user.userId)
             added = True
         album = await self.albums.update(album_id) if added else await self._find(album_id)
@@ -279,6 +291,12 @@ class AlbumService:
         if body.role == dto.AlbumUserRole.owner:
             raise BadRequest("Cannot add another owner")
         await self.albums.set_member_role(album_id, user_id, body.role.value)
+
+    async def _announce_update(self, auth: AuthContext, album_id: uuid.UUID, *, notify_others: bool) -> None:
+        """Members hear of changed assets; an addition also notifies the others (a removal does not)."""
+        member_ids = [member.user.id for member in (await self.albums.members([album_id]))[album_id]]
+        recipients = [user_id for user_id in member_ids if user_id != auth.user.id] if notify_others else []
+        announce_album_update(self.db, album_id, member_ids, recipients)
 
     async def _find(self, album_id: uuid.UUID) -> Album:
         album = await self.albums.get(album_id)

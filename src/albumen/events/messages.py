@@ -80,3 +80,13 @@ def user_delete(user_id: uuid.UUID) -> ClientEvent:
 def asset_stack_update(user_id: uuid.UUID) -> ClientEvent:
     """`on_asset_stack_update`, without arguments: some stack of the user changed (clients reload)."""
     return to_user(user_id, "on_asset_stack_update")
+
+
+def album_update(user_id: uuid.UUID, album_id: uuid.UUID) -> ClientEvent:
+    """`on_album_update`: the album's assets changed (the web reloads it); to every member."""
+    return to_user(user_id, "on_album_update", str(album_id))
+
+
+def notification(user_id: uuid.UUID, item: dto.NotificationDto) -> ClientEvent:
+    """`on_notification`: a new in-app notification for the user (the bell shows it)."""
+    return to_user(user_id, "on_notification", item.model_dump(mode="json", exclude_unset=True))

@@ -89,6 +89,10 @@ class BrokerQueue(Queue):
         """Removes a finished (completed, failed) job with this key, so the key can be queued again even
         within the second it finished in."""
 
+    @abstractmethod
+    async def drop_waiting(self, key: str) -> None:
+        """Removes the job with this key if it waits (due or scheduled); a running one is left alone."""
+
     async def release_unclaimed(self) -> None:
         """Jobs this process claimed for slots that stopped before taking them go back to waiting."""
 

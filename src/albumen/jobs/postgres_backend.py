@@ -91,6 +91,14 @@ class PgQueue(BrokerQueue, PostgresQueue):
                 (key,),
             )
 
+    async def drop_waiting(self, key: str) -> None:
+        # A claim marks the row active first, so a job a worker took is never deleted here.
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                f"DELETE FROM {JOBS_TABLE} WHERE key = %s AND status = 'queued'",  # noqa: S608 - as above
+                (key,),
+            )
+
     async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
         return await super().sweep(lock, abort=self.hooks.abort_wait)
 

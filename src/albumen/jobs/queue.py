@@ -238,11 +238,13 @@ class JobQueue:
         key: str | None = None,
         delay: float | None = None,
         priority: int | None = None,
+        replace: bool = False,
     ) -> str | None:
         """Queues `name` with JSON `data`; returns the job id, or None when nothing was queued: the same
-        job with the same `key` is already waiting or running. A name without a handler raises
-        JobNotSupported: nothing would ever run it. Call it after the transaction that made the job's
-        rows commits."""
+        job with the same `key` is already waiting or running. `replace`: a waiting job with that key is
+        dropped first, so the new one (with its delay) takes its place (a debounce). A name without a
+        handler raises JobNotSupported: nothing would ever run it. Call it after the transaction that
+        made the job's rows commits."""
         self.require(name)
         registration = self._handlers[name]
         queue = self._queues.get(registration.queue)
@@ -265,6 +267,8 @@ class JobQueue:
         )
         if key is not None:
             job.key = f"{name.value}:{key}"
+            if replace:
+                await queue.drop_waiting(job.key)
             await queue.drop_finished(job.key)
         queued = await queue.enqueue(job)
         return queued.key if queued is not None else None

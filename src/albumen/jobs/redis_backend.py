@@ -47,6 +47,16 @@ redis.call('DEL', KEYS[1])
 return #ids
 """
 
+# Drops one job that waits (scheduled or due), in one step; one a worker claimed stays.
+_DROP_WAITING_SCRIPT = """
+if not redis.call('ZSCORE', KEYS[1], KEYS[2]) then return 0 end
+if redis.call('LPOS', KEYS[3], KEYS[2]) then return 0 end
+redis.call('ZREM', KEYS[1], KEYS[2])
+redis.call('LREM', KEYS[4], 0, KEYS[2])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
 
 def paused_key(queue: QueueName) -> str:
     return PAUSED_KEY_PREFIX + queue.value
@@ -79,6 +89,11 @@ class RedisBrokerQueue(BrokerQueue, RedisQueue):
 
     async def drop_finished(self, key: str) -> None:
         return None  # saq's Redis enqueue overwrites a finished job with the same key
+
+    async def drop_waiting(self, key: str) -> None:
+        incomplete, active, queued = (self.namespace(name) for name in ("incomplete", "active", "queued"))
+        keys = [incomplete, self.job_id(key), active, queued]
+        await self.redis.eval(_DROP_WAITING_SCRIPT, len(keys), *keys)  # type: ignore[misc]
 
     async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
         """saq's Redis sweep, except for a job claimed (in the active list) but not marked active: saq

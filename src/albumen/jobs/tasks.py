@@ -17,6 +17,7 @@ from albumen.jobs.schemas import QueueName
 from albumen.kit.db import Database, create_engine
 from albumen.kit.startup import prepare
 from albumen.memories import tasks as memories_tasks
+from albumen.notifications import tasks as notifications_tasks
 from albumen.sessions import tasks as sessions_tasks
 from albumen.sync import tasks as sync_tasks
 from albumen.tags import tasks as tags_tasks
@@ -45,6 +46,7 @@ def register_handlers(container: Container) -> None:
     memories_tasks.register(container)
     edits.register(container)
     tags_tasks.register(container)
+    notifications_tasks.register(container)
 
 
 @contextlib.asynccontextmanager

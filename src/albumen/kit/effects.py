@@ -36,7 +36,13 @@ class Publisher(Protocol):
 
 class Enqueuer(Protocol):
     async def enqueue(
-        self, name: JobName, data: Mapping[str, Any] | None = None, *, key: str | None = None
+        self,
+        name: JobName,
+        data: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        delay: float | None = None,
+        replace: bool = False,
     ) -> str | None: ...
 
 
@@ -64,12 +70,20 @@ class SideEffects:
         delivery = self._require_delivery(f"event {event.name}")
         self._record(self._after_commit, f"event {event.name}", lambda: delivery.events.publish(event))
 
-    def queue(self, name: JobName, data: Mapping[str, Any] | None = None, *, key: str | None = None) -> None:
-        """Queues job `name` after the commit (see `JobQueue.enqueue` for `key`)."""
+    def queue(
+        self,
+        name: JobName,
+        data: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        delay: float | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Queues job `name` after the commit (see `JobQueue.enqueue` for `key`, `delay`, `replace`)."""
         delivery = self._require_delivery(f"job {name}")
 
         async def enqueue() -> None:
-            await delivery.jobs.enqueue(name, dict(data or {}), key=key)
+            await delivery.jobs.enqueue(name, dict(data or {}), key=key, delay=delay, replace=replace)
 
         self._record(self._after_commit, f"job {name}", enqueue)
 

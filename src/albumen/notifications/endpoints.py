@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from pydantic import UUID4
 
-from albumen.http.deps import Auth, DbDep
+from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
 from albumen.notifications.service import NotificationService
@@ -79,6 +79,6 @@ async def send_test_email(
 
 @router.operation("getNotificationTemplateAdmin")
 async def get_notification_template(
-    name: str, body: dto.TemplateDto, auth: Auth, service: Service
+    name: str, body: dto.TemplateDto, auth: Auth, service: Service, container: ContainerDep
 ) -> dto.TemplateResponseDto:
-    return service.render_template(name)
+    return await service.render_template(name, body.template, container.settings.config_file)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from albumen.kit.db import among
@@ -66,3 +66,19 @@ class NotificationRepository:
             .where(among(Notification.id, ids), Notification.deleted_at.is_(None))
             .values(deleted_at=utcnow())
         )
+
+    async def cleanup(self, now: datetime) -> int:
+        """Drops what nobody will look at again: dismissed over 3 days ago, read over 2 days ago and
+        older than 15 days, unread and older than 30 days (Immich's intent; its query misses the last
+        two, comparing with `= NULL` and keeping recently read rows the wrong way round)."""
+        day = timedelta(days=1)
+        result = await self.db.execute(
+            delete(Notification).where(
+                or_(
+                    Notification.deleted_at < now - 3 * day,
+                    and_(Notification.read_at < now - 2 * day, Notification.created_at < now - 15 * day),
+                    and_(Notification.read_at.is_(None), Notification.created_at < now - 30 * day),
+                )
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

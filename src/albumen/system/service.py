@@ -23,6 +23,7 @@ from albumen.kit.errors import BadRequest, NotFound
 from albumen.kit.time import utcnow
 from albumen.media import types as media_types
 from albumen.media.versions import tool_versions
+from albumen.notifications.service import verify_smtp
 from albumen.storage.base import StorageBackend
 from albumen.storage.factory import redact
 from albumen.storage.local import LocalStorage
@@ -302,6 +303,11 @@ class SystemService:
             validate_template(validated.storageTemplate.template)
         except TemplateError as error:
             raise BadRequest(f"Invalid storage template: {error}") from None
+        smtp = validated.notifications.smtp
+        if smtp.enabled:
+            stored = await load_config(self.metadata)
+            if stored["notifications"]["smtp"] != wanted["notifications"]["smtp"]:
+                await verify_smtp(smtp.transport)
         await self.metadata.set(SYSTEM_CONFIG_KEY, diff(defaults(), wanted))
         return validated
 

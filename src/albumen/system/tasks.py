@@ -80,6 +80,7 @@ NIGHTLY_JOBS: dict[str, list[tuple[AnyJobName, JobData]]] = {
         (JobName.HlsSessionCleanup, {}),
         (JobName.AuditTableCleanup, {}),
         (AlbumenJobName.OrphanFileSweep, {}),
+        (JobName.NotificationsCleanup, {}),  # Immich 3.1.0 never queues it; old rows would pile up
     ],
     "generateMemories": [(JobName.MemoryGenerate, {})],
     "syncQuotaUsage": [(JobName.UserSyncUsage, {})],

@@ -16,6 +16,7 @@ from albumen.kit import crypto
 from albumen.kit.errors import BadRequest, Forbidden
 from albumen.kit.time import utcnow
 from albumen.models import User
+from albumen.notifications.service import announce_user_signup
 from albumen.sessions.repository import SessionRepository
 from albumen.sessions.service import session_dto
 from albumen.storage.names import sanitize_storage_label
@@ -30,6 +31,7 @@ LABEL_TAKEN = "Storage label already in use by another account"
 
 class UserAdminService(PerUserQueries):
     def __init__(self, db: AsyncSession, *, config_file: Path | None = None) -> None:
+        self.db = db
         self.users = UserRepository(db)
         self.sessions = SessionRepository(db)
         self.system = SystemMetadataRepository(db)
@@ -88,6 +90,8 @@ class UserAdminService(PerUserQueries):
             storage_label=label,
             quota_size_in_bytes=body.quotaSizeInBytes,
         )
+        if body.notify:
+            announce_user_signup(self.db, user.id, body.password)
         return user_admin_dto(user, {})
 
     async def get(self, user_id: uuid.UUID) -> dto.UserAdminResponseDto:
