@@ -233,6 +233,7 @@ class AssetService:
             raise BadRequest("Live photo video does not belong to the user")
         if video.visibility == "timeline":
             await self.repository.update([video.id], visibility="hidden")
+            side_effects(self.db).emit(messages.asset_hidden(auth.user.id, video.id))
 
     async def check_bulk_upload(
         self, auth: AuthContext, body: dto.AssetBulkUploadCheckDto
@@ -499,8 +500,7 @@ class AssetService:
         await self.access.require(auth, dto.Permission.asset_delete, wanted)
         effects = side_effects(self.db)
         if force or not trash_enabled:
-            await self.purge(wanted)
-            for asset_id in wanted:
+            for asset_id in await self.purge(wanted):  # with the motion parts that went along
                 effects.emit(messages.asset_delete(auth.user.id, asset_id))
             return
         await self.repository.trash(wanted, datetime.now(UTC))
@@ -522,15 +522,15 @@ class AssetService:
 
     async def empty_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
-        await self.purge(ids)
         effects = side_effects(self.db)
-        for asset_id in ids:
+        for asset_id in await self.purge(ids):
             effects.emit(messages.asset_delete(auth.user.id, asset_id))
         return ids
 
-    async def purge(self, ids: Sequence[uuid.UUID]) -> None:
+    async def purge(self, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         """Rows go now, their files once the transaction has committed. A live photo's hidden motion
-        part goes with its still, as in Immich."""
+        part goes with its still unless another still links to it, as in Immich. Returns every id
+        that went, motion parts included."""
         ids = unique_ids([*ids, *await self.repository.motion_parts(ids)])
         files = await self.repository.stored_files(ids)
         await StackService(self.db).release(ids)  # a stack's primary may not go while the stack stays
@@ -540,6 +540,7 @@ class AssetService:
             side_effects(self.db).after_commit(
                 lambda: self.remove_files(files), what="removing deleted files"
             )
+        return ids
 
     async def remove_files(self, files: Sequence[StoredFile]) -> None:
         for stored in files:
