@@ -44,7 +44,7 @@ async def upload_asset(request: Request, auth: Auth, service: Service, db: DbDep
         return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
-        service.require_quota(auth, int(declared))
+        service.require_quota_for_body(auth, int(declared))
     await db.commit()  # hand the connection back while the body streams: a big video takes hours
     form = await read_form(
         request.stream(), request.headers.get("content-type"), service.stage_file, service.discard_file

@@ -48,6 +48,9 @@ WEB_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".bmp"}
 MAX_SHIFT_MINUTES = 10_000 * 366 * 24 * 60
 ASSET_FIELD = "assetData"
 SIDECAR_FIELD = "sidecarData"
+# What an upload body may hold besides the file (text fields, boundaries, a sidecar) before the early quota
+# check counts it against the file: the fields' limit (64 fields of 64 KiB) plus 4 MiB for an XMP sidecar.
+FORM_ALLOWANCE = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,13 @@ class AssetService:
         quota = auth.user.quota_size_in_bytes
         if quota is not None and quota >= 0 and auth.user.quota_usage_in_bytes + size > quota:
             raise BadRequest("Quota has been exceeded!")
+
+    @classmethod
+    def require_quota_for_body(cls, auth: AuthContext, body_length: int) -> None:
+        """Refuses before the body streams an upload whose file surely cannot fit. The quota counts the
+        file alone, and the declared body length also holds the form's other fields (and a sidecar),
+        so that much is allowed for (a file that fits is refused here only beside a sidecar over 4 MiB)."""
+        cls.require_quota(auth, body_length - FORM_ALLOWANCE)
 
     async def stage_file(self, name: str, _filename: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         """Writes one file part of an upload form to a temporary, as the body streams in."""
