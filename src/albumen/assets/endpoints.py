@@ -18,6 +18,7 @@ from albumen.http.files import serve_object
 from albumen.http.multipart import read_form
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 from albumen.media.jobs import ASSET_JOBS
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
@@ -68,8 +69,8 @@ async def check_bulk_upload(
 async def get_asset_statistics(
     auth: Auth,
     service: Service,
-    isFavorite: bool | None = None,
-    isTrashed: bool | None = None,
+    isFavorite: QueryBool | None = None,
+    isTrashed: QueryBool | None = None,
     visibility: dto.AssetVisibility | None = None,
 ) -> dto.AssetStatsResponseDto:
     return await service.statistics(auth, is_favorite=isFavorite, is_trashed=isTrashed, visibility=visibility)
@@ -163,7 +164,12 @@ async def delete_asset_metadata(id: UUID4, key: str, auth: Auth, service: Servic
 
 @router.operation("downloadAsset")
 async def download_asset(
-    id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep, edited: bool = False
+    id: UUID4,
+    request: Request,
+    auth: Auth,
+    service: Service,
+    container: ContainerDep,
+    edited: QueryBool = False,
 ) -> Response:
     return await _serve(request, service, container, await service.original_file(auth, id, edited=edited))
 
@@ -176,7 +182,7 @@ async def view_asset(
     service: Service,
     container: ContainerDep,
     size: dto.AssetMediaSize = dto.AssetMediaSize.thumbnail,
-    edited: bool = False,
+    edited: QueryBool = False,
 ) -> Response:
     chosen = await service.image_file(auth, id, size.value, edited=edited)
     if isinstance(chosen, MediaRedirect):
