@@ -180,6 +180,14 @@ async def test_update_one_and_many(client: httpx.AsyncClient) -> None:
     assert body["exifInfo"]["description"] == "at the lake"
     assert body["exifInfo"]["rating"] == 4
     assert body["exifInfo"]["latitude"] == 48.1
+    # The offset names the zone as Immich (luxon) does; exif timestamps read as PostgreSQL's JSON.
+    dated = await client.put(
+        f"/assets/{first}", headers=admin.headers, json={"dateTimeOriginal": "2023-11-19T18:11:00.000-07:00"}
+    )
+    assert dated.status_code == 200, dated.text
+    assert dated.json()["exifInfo"]["dateTimeOriginal"] == "2023-11-20T01:11:00+00:00"
+    assert dated.json()["exifInfo"]["timeZone"] == "UTC-7"
+    assert dated.json()["localDateTime"].startswith("2023-11-19T18:11:00")
     rejected = await client.put(f"/assets/{second}", headers=admin.headers, json={"rating": -1})
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["exifInfo"]["rating"] == -1

@@ -413,8 +413,9 @@ class AssetService:
         if changes.get("dateTimeOriginal"):
             moment = _parse_any_date(changes["dateTimeOriginal"])
             exif_values["date_time_original"] = moment
-            if changes.get("timeZone"):
-                exif_values["time_zone"] = changes["timeZone"]
+            zone = changes.get("timeZone") or fixed_zone_name(changes["dateTimeOriginal"])
+            if zone:
+                exif_values["time_zone"] = zone
             asset_values["file_created_at"] = moment
             asset_values["local_date_time"] = moment.replace(tzinfo=UTC)  # its wall clock, kept as UTC
         await self.repository.update(ids, **asset_values)
@@ -572,6 +573,22 @@ def _single(
             raise BadRequest(f"Field(s) {name} should not be empty")
         return None
     return parts[0]
+
+
+def fixed_zone_name(text: str) -> str | None:
+    """The zone an ISO datetime names by its offset, as Immich (luxon) calls it: "UTC" for Z or +00:00,
+    "UTC-7", "UTC+5:30"; None without an offset (a wall-clock time names no zone)."""
+    try:
+        offset = datetime.fromisoformat(text).utcoffset()
+    except ValueError:
+        return None
+    if offset is None:
+        return None
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def _parse_any_date(value: str) -> datetime:
