@@ -211,8 +211,12 @@ async def test_update_one_and_many(client: httpx.AsyncClient) -> None:
     relative = {"ids": [first], "dateTimeRelative": -60}
     shifted = await client.put("/assets/", headers=admin.headers, json=relative)
     assert shifted.status_code == 204, shifted.text
-    after = (await client.get(f"/assets/{first}", headers=admin.headers)).json()["fileCreatedAt"]
-    assert datetime.fromisoformat(before) - datetime.fromisoformat(after) == timedelta(hours=1)
+    moved = (await client.get(f"/assets/{first}", headers=admin.headers)).json()
+    assert datetime.fromisoformat(before) - datetime.fromisoformat(moved["fileCreatedAt"]) == timedelta(
+        hours=1
+    )
+    # The exif date moves with it (it was set by hand above to 2023-11-20T01:11Z).
+    assert moved["exifInfo"]["dateTimeOriginal"] == "2023-11-20T00:11:00+00:00"
 
 
 async def test_trash_restore_and_delete_for_good(client: httpx.AsyncClient, settings: Settings) -> None:

@@ -427,13 +427,24 @@ class AssetService:
                 effects.queue(JobName.SidecarWrite, {"id": str(asset_id)})
 
     async def _shift_dates(self, ids: list[uuid.UUID], minutes: int) -> None:
+        """Moves each asset's dates, its exif dateTimeOriginal too (which Immich moves, and locks, so
+        the sidecar gets it and a later metadata read keeps it)."""
         shift = timedelta(minutes=minutes)
+        effects = side_effects(self.db)
         for asset in await self.repository.get_many(ids):
+            exif = await self.repository.exif(asset.id)
+            taken = exif.date_time_original if exif is not None else None
             try:
                 moved = asset.file_created_at + shift, asset.local_date_time + shift
+                moved_taken = taken + shift if taken is not None else None
             except OverflowError:
                 raise BadRequest("dateTimeRelative moves a date out of range") from None
             await self.repository.update([asset.id], file_created_at=moved[0], local_date_time=moved[1])
+            if moved_taken is not None:
+                await self.repository.update_exif(
+                    [asset.id], {"date_time_original": moved_taken}, [LOCKABLE_EXIF["date_time_original"]]
+                )
+                effects.queue(JobName.SidecarWrite, {"id": str(asset.id)})
 
     async def _unlink_motion_part(self, asset_id: uuid.UUID) -> None:
         asset = await self._load(asset_id)
