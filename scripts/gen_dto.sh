@@ -20,4 +20,22 @@ trap 'rm -f "$generated" "$log"' EXIT
   --field-constraints --use-union-operator --strict-nullable --formatters ruff-format --disable-timestamp \
   >"$generated" 2>"$log" || { cat "$log" >&2; exit 1; }
 # The generator warns about every constraint pydantic cannot express; only a failure is worth showing.
+# Immich fills ExifResponseDto's two timestamps from PostgreSQL's to_json ("…+00:00", not "…Z"): those
+# fields get albumen.immich.pgjson's type (the spec cannot say so; both are plain date-times there).
+"$PYTHON" - "$generated" <<'PATCH'
+import re, sys
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+start = text.index("class ExifResponseDto(")
+end = text.index("\nclass ", start + 1)
+fields = r"(    (?:dateTimeOriginal|modifyDate): Annotated\[)AwareDatetime( \| None)"
+body, count = re.subn(fields, r"\1PgJsonTimestamp\2", text[start:end])
+assert count == 2, f"ExifResponseDto: expected 2 timestamp fields, found {count}"
+text = text[:start] + body + text[end:]
+pydantic_import = re.search(r"^from pydantic import .*$", text, re.M)
+assert pydantic_import is not None
+cut = pydantic_import.end()
+text = text[:cut] + "\nfrom albumen.immich.pgjson import PgJsonTimestamp" + text[cut:]
+open(path, "w", encoding="utf-8").write(text)
+PATCH
 cat "$generated" >"$output"

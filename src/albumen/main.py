@@ -13,7 +13,7 @@ from albumen.config import Settings
 from albumen.container import Container
 from albumen.events.socket import SocketGateway
 from albumen.http.errors import install_error_handlers
-from albumen.http.middleware import RequestContextMiddleware
+from albumen.http.middleware import RequestContextMiddleware, TrailingSlashMiddleware
 from albumen.immich.spec import IMMICH_VERSION
 from albumen.jobs.schemas import QueueName
 from albumen.jobs.tasks import jobs_running
@@ -122,5 +122,6 @@ def create_app(settings: Settings, prepared: Runtime | None = None) -> FastAPI:
     from albumen.web.endpoints import install_web
 
     install_web(app, settings, share_page_tags)  # its catch-all route must come after every other route
+    app.add_middleware(TrailingSlashMiddleware, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware)
     return app

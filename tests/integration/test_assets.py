@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,14 @@ async def test_update_one_and_many(client: httpx.AsyncClient) -> None:
     assert body["exifInfo"]["description"] == "at the lake"
     assert body["exifInfo"]["rating"] == 4
     assert body["exifInfo"]["latitude"] == 48.1
+    # The offset names the zone as Immich (luxon) does; exif timestamps read as PostgreSQL's JSON.
+    dated = await client.put(
+        f"/assets/{first}", headers=admin.headers, json={"dateTimeOriginal": "2023-11-19T18:11:00.000-07:00"}
+    )
+    assert dated.status_code == 200, dated.text
+    assert dated.json()["exifInfo"]["dateTimeOriginal"] == "2023-11-20T01:11:00+00:00"
+    assert dated.json()["exifInfo"]["timeZone"] == "UTC-7"
+    assert dated.json()["localDateTime"].startswith("2023-11-19T18:11:00")
     rejected = await client.put(f"/assets/{second}", headers=admin.headers, json={"rating": -1})
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["exifInfo"]["rating"] == -1
@@ -196,6 +205,18 @@ async def test_update_one_and_many(client: httpx.AsyncClient) -> None:
         assert info["isFavorite"] is False
     stats = (await client.get("/assets/statistics?visibility=archive", headers=admin.headers)).json()
     assert stats == {"images": 2, "videos": 0, "total": 2}
+
+    # Express's non-strict routing, as Immich's clients may rely on: the trailing slash does not matter.
+    before = (await client.get(f"/assets/{first}/", headers=admin.headers)).json()["fileCreatedAt"]
+    relative = {"ids": [first], "dateTimeRelative": -60}
+    shifted = await client.put("/assets/", headers=admin.headers, json=relative)
+    assert shifted.status_code == 204, shifted.text
+    moved = (await client.get(f"/assets/{first}", headers=admin.headers)).json()
+    assert datetime.fromisoformat(before) - datetime.fromisoformat(moved["fileCreatedAt"]) == timedelta(
+        hours=1
+    )
+    # The exif date moves with it (it was set by hand above to 2023-11-20T01:11Z).
+    assert moved["exifInfo"]["dateTimeOriginal"] == "2023-11-20T00:11:00+00:00"
 
 
 async def test_trash_restore_and_delete_for_good(client: httpx.AsyncClient, settings: Settings) -> None:
@@ -219,6 +240,18 @@ async def test_trash_restore_and_delete_for_good(client: httpx.AsyncClient, sett
     assert forced.status_code == 204
     assert [f for f in stored_files(settings) if f.startswith("upload/")] == []
     assert (await client.get("/users/me", headers=admin.headers)).json()["quotaUsageInBytes"] == 0
+
+
+async def test_the_quota_counts_the_file_not_the_whole_form(client: httpx.AsyncClient) -> None:
+    admin = await sign_up_admin(client)
+    small = await create_user(client, admin, "small@example.com", quotaSizeInBytes=100)
+    # The body is well over the quota, the file under it: Immich takes it, so must we.
+    fits = await upload_asset(client, small, "fits.jpg", b"y" * 90, metadata="[]", sidecar=b"<x/>" * 50)
+    assert fits.status_code == 201, fits.text
+    assert int(fits.request.headers["content-length"]) > 300
+    assert (await client.get("/users/me", headers=small.headers)).json()["quotaUsageInBytes"] == 90
+    over = await upload_asset(client, small, "over.jpg", b"z" * 20, expect=400)
+    assert over.json()["message"] == "Quota has been exceeded!"
 
 
 async def test_bad_uploads_write_nothing(client: httpx.AsyncClient, settings: Settings) -> None:

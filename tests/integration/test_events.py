@@ -333,3 +333,43 @@ async def test_stack_changes_tell_the_owner(
     assert refused.status_code == 400
     await other.expect_nothing()
     await owner.expect_nothing(0)
+
+
+async def _heard(client: Listener, event: str, count: int, timeout: float = 20) -> list[tuple[Any, ...]]:
+    """The arguments of the next `count` `event`s, skipping other events (the media jobs' ones)."""
+    found: list[tuple[Any, ...]] = []
+    while len(found) < count:
+        name, args = await client.next(timeout)
+        if name == event:
+            found.append(args)
+    return found
+
+
+async def test_a_live_photo_hides_its_motion_part_which_goes_with_its_last_still(
+    server: RunningServer,
+    accounts: tuple[LoggedIn, LoggedIn],
+    http: httpx.AsyncClient,
+    listeners: list[Listener],
+) -> None:
+    _, user = accounts
+    owner = await listener(listeners).connect(server, user.headers)
+    assert await owner.expect("on_server_version") == (SERVER_VERSION,)
+    motion = (await upload_asset(http, user, "live-motion.mp4")).json()["id"]
+    first = (await upload_asset(http, user, "live-1.jpg", livePhotoVideoId=motion)).json()["id"]
+    # Immich tells the owner's clients that the video left the timeline.
+    assert await _heard(owner, "on_asset_hidden", 1) == [(motion,)]
+    second = (await upload_asset(http, user, "live-2.jpg", livePhotoVideoId=motion)).json()["id"]
+
+    # Another still still links the video: only the deleted still goes.
+    gone = await http.request("DELETE", "/assets", headers=user.headers, json={"ids": [first], "force": True})
+    assert gone.status_code == 204, gone.text
+    assert await _heard(owner, "on_asset_delete", 1) == [(first,)]
+    assert (await http.get(f"/assets/{motion}", headers=user.headers)).status_code == 200
+    assert (await http.get(f"/assets/{second}", headers=user.headers)).json()["livePhotoVideoId"] == motion
+
+    # The last still takes the motion part along, and the clients hear of both.
+    body = {"ids": [second], "force": True}
+    gone = await http.request("DELETE", "/assets", headers=user.headers, json=body)
+    assert gone.status_code == 204, gone.text
+    assert sorted(await _heard(owner, "on_asset_delete", 2)) == sorted([(second,), (motion,)])
+    assert (await http.get(f"/assets/{motion}", headers=user.headers)).status_code == 400

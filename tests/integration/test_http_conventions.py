@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.users import sign_up_admin
+
 
 async def test_errors_carry_message_and_correlation_id(client: httpx.AsyncClient) -> None:
     response = await client.get("/users/me")
@@ -97,8 +99,6 @@ async def test_failed_logins_are_counted(app: Any, client: httpx.AsyncClient) ->
 
 async def test_input_postgresql_refuses_is_a_400(client: httpx.AsyncClient) -> None:
     """A NUL character passes JSON validation but PostgreSQL cannot store it: a bad request, not a 500."""
-    from tests.support.users import sign_up_admin
-
     admin = await sign_up_admin(client)
     config = (await client.get("/system-config", headers=admin.headers)).json()
     config["theme"]["customCss"] = "body {}\u0000"
@@ -106,3 +106,36 @@ async def test_input_postgresql_refuses_is_a_400(client: httpx.AsyncClient) -> N
     assert response.status_code == 400
     assert response.json() == {"message": "Invalid input"}
     assert "x-correlation-id" in response.headers
+
+
+async def test_query_booleans_and_dates_are_read_as_strictly_as_immich(client: httpx.AsyncClient) -> None:
+    admin = await sign_up_admin(client)
+    ok = await client.get("/timeline/buckets", headers=admin.headers, params={"isFavorite": "false"})
+    assert ok.status_code == 200, ok.text
+    # zod's stringbool with only "true" and "false": pydantic alone would take all of these.
+    for lax in ("1", "0", "yes", "on", "TRUE", "False", ""):
+        refused = await client.get("/timeline/buckets", headers=admin.headers, params={"isFavorite": lax})
+        assert refused.status_code == 400, (lax, refused.text)
+        assert refused.json()["errors"] == [
+            {
+                "code": "invalid_value",
+                "values": ["true", "false"],
+                "path": ["isFavorite"],
+                "message": 'Invalid option: expected one of "true"|"false"',
+            }
+        ]
+    # A Unix timestamp is no ISO 8601 datetime (or date) to Immich.
+    for name, path, value in (
+        ("takenAfter", "/search/large-assets", "1700000000"),
+        ("fileCreatedAfter", "/map/markers", "1700000000.5"),
+        ("from", "/users/me/calendar-heatmap", "1700000000"),
+    ):
+        method = "POST" if path.startswith("/search") else "GET"
+        refused = await client.request(method, path, headers=admin.headers, params={name: value})
+        assert refused.status_code == 400, (name, refused.text)
+        assert refused.json()["errors"][0]["path"] == [name]
+        assert refused.json()["errors"][0]["message"].startswith("Invalid input: expected ISO")
+    accepted = await client.post(
+        "/search/large-assets", headers=admin.headers, params={"takenAfter": "2023-11-14T22:13:20.000Z"}
+    )
+    assert accepted.status_code == 200, accepted.text

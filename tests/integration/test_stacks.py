@@ -139,16 +139,19 @@ async def test_stacks_led_by_a_listed_asset_merge(client: httpx.AsyncClient, dat
     assert await _rows(database_url, "SELECT stack_id::text FROM stack_audit") == [(old["id"],)]
 
 
-async def test_a_stack_left_with_one_member_by_a_move_dissolves(client: httpx.AsyncClient) -> None:
+async def test_a_stack_left_with_one_member_by_a_move_stays(client: httpx.AsyncClient) -> None:
     alice, _ = await _people(client)
     a, b, c = await _photos(client, alice, 3)
     old = await _stack(client, alice, [a, b])
 
-    # b is a plain member of the old stack: it moves, leaving a alone, so the old stack goes.
+    # b is a plain member of the old stack: it moves, leaving a alone in the old stack (as in Immich).
     new = await _stack(client, alice, [c, b])
     assert _ids(new) == [c, b]
-    assert (await client.get(f"/stacks/{old['id']}", headers=alice.headers)).status_code == 400
-    assert (await _asset(client, alice, a))["stack"] is None
+    left = await client.get(f"/stacks/{old['id']}", headers=alice.headers)
+    assert left.status_code == 200
+    assert _ids(left.json()) == [a]
+    summary = {"id": old["id"], "primaryAssetId": a, "assetCount": 1}
+    assert (await _asset(client, alice, a))["stack"] == summary
 
 
 async def test_change_the_primary(client: httpx.AsyncClient) -> None:
@@ -174,7 +177,7 @@ async def test_change_the_primary(client: httpx.AsyncClient) -> None:
     assert unchanged.json()["primaryAssetId"] == c
 
 
-async def test_take_assets_out_until_the_stack_dissolves(
+async def test_take_assets_out_down_to_the_primary(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     alice, _ = await _people(client)
@@ -197,11 +200,12 @@ async def test_take_assets_out_until_the_stack_dissolves(
     assert _ids((await client.get(f"/stacks/{stack['id']}", headers=alice.headers)).json()) == [a, b]
     assert (await _asset(client, alice, c))["stack"] is None
 
-    # One member would be left: the stack goes, and the sync stream hears of it.
+    # Down to the primary alone: Immich keeps such a stack (only deleting assets dissolves one).
     assert (await client.delete(f"{path}/{b}", headers=alice.headers)).status_code == 204
-    assert (await client.get("/stacks", headers=alice.headers)).json() == []
-    assert (await _asset(client, alice, a))["stack"] is None
-    assert await _rows(database_url, "SELECT stack_id::text FROM stack_audit") == [(stack["id"],)]
+    assert [s["id"] for s in (await client.get("/stacks", headers=alice.headers)).json()] == [stack["id"]]
+    assert _ids((await client.get(f"/stacks/{stack['id']}", headers=alice.headers)).json()) == [a]
+    assert (await _asset(client, alice, b))["stack"] is None
+    assert await _rows(database_url, "SELECT stack_id::text FROM stack_audit") == []
 
 
 async def test_delete_one_and_many(client: httpx.AsyncClient, database_url: str) -> None:
@@ -306,12 +310,14 @@ async def test_bad_requests(client: httpx.AsyncClient) -> None:
     invalid = await client.post("/stacks", headers=alice.headers, json={"assetIds": ["nope", "nope"]})
     assert invalid.status_code == 400
     assert [e["path"] for e in invalid.json()["errors"]] == [["assetIds", 0], ["assetIds", 1]]
+    # Two ids, but one asset: the DTO is satisfied, and Immich makes a stack of one.
     twice = await client.post("/stacks", headers=alice.headers, json={"assetIds": [a, a]})
-    assert twice.status_code == 400
-    assert twice.json()["message"] == "A stack needs at least two different assets"
+    assert twice.status_code == 201, twice.text
+    assert twice.json()["primaryAssetId"] == a
+    assert _ids(twice.json()) == [a]
     assert (await client.post("/stacks", headers=alice.headers, json={})).status_code == 400
     assert (await client.get("/stacks/not-a-uuid", headers=alice.headers)).status_code == 400
     query = await client.get("/stacks", headers=alice.headers, params={"primaryAssetId": "x"})
     assert query.status_code == 400
     assert (await client.get("/stacks")).status_code == 401
-    assert (await client.get("/stacks", headers=alice.headers)).json() == []
+    assert [_ids(s) for s in (await client.get("/stacks", headers=alice.headers)).json()] == [[a]]

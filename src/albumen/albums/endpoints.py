@@ -11,6 +11,7 @@ from albumen.albums.service import AlbumService
 from albumen.http.deps import Auth, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 
 router = ImmichRouter()
 
@@ -32,8 +33,8 @@ async def get_all_albums(
     asset_id: Annotated[UUID4 | None, Query(alias="assetId")] = None,
     album_id: Annotated[UUID4 | None, Query(alias="id")] = None,
     name: str | None = None,
-    is_owned: Annotated[bool | None, Query(alias="isOwned")] = None,
-    is_shared: Annotated[bool | None, Query(alias="isShared")] = None,
+    is_owned: Annotated[QueryBool | None, Query(alias="isOwned")] = None,
+    is_shared: Annotated[QueryBool | None, Query(alias="isShared")] = None,
 ) -> list[dto.AlbumResponseDto]:
     return await service.get_all(
         auth, asset_id=asset_id, album_id=album_id, name=name, is_owned=is_owned, is_shared=is_shared

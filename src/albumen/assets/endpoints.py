@@ -18,6 +18,7 @@ from albumen.http.files import serve_object
 from albumen.http.multipart import read_form
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 from albumen.media.jobs import ASSET_JOBS
 from albumen.shared_links.service import SharedLinkService
 from albumen.system.config import load_config
@@ -48,7 +49,7 @@ async def upload_asset(request: Request, auth: Auth, service: Service, db: DbDep
         return JSONResponse({"id": str(duplicate), "status": "duplicate"}, status_code=200)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
-        service.require_quota(auth, int(declared))
+        service.require_quota_for_body(auth, int(declared))
     await db.commit()  # hand the connection back while the body streams: a big video takes hours
     form = await read_form(
         request.stream(), request.headers.get("content-type"), service.stage_file, service.discard_file
@@ -73,8 +74,8 @@ async def check_bulk_upload(
 async def get_asset_statistics(
     auth: Auth,
     service: Service,
-    isFavorite: bool | None = None,
-    isTrashed: bool | None = None,
+    isFavorite: QueryBool | None = None,
+    isTrashed: QueryBool | None = None,
     visibility: dto.AssetVisibility | None = None,
 ) -> dto.AssetStatsResponseDto:
     return await service.statistics(auth, is_favorite=isFavorite, is_trashed=isTrashed, visibility=visibility)
@@ -169,7 +170,12 @@ async def delete_asset_metadata(id: UUID4, key: str, auth: Auth, service: Servic
 
 @router.operation("downloadAsset")
 async def download_asset(
-    id: UUID4, request: Request, auth: Auth, service: Service, container: ContainerDep, edited: bool = False
+    id: UUID4,
+    request: Request,
+    auth: Auth,
+    service: Service,
+    container: ContainerDep,
+    edited: QueryBool = False,
 ) -> Response:
     return await _serve(request, service, container, await service.original_file(auth, id, edited=edited))
 
@@ -182,7 +188,7 @@ async def view_asset(
     service: Service,
     container: ContainerDep,
     size: dto.AssetMediaSize = dto.AssetMediaSize.thumbnail,
-    edited: bool = False,
+    edited: QueryBool = False,
 ) -> Response:
     chosen = await service.image_file(auth, id, size.value, edited=edited)
     if isinstance(chosen, MediaRedirect):

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import ARRAY, UUID, all_, case, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from albumen.kit.db import among
 from albumen.kit.ids import uuid7
@@ -195,12 +196,12 @@ class AssetRepository:
                 .on_conflict_do_nothing()
             )
 
-    async def pair_live_photo(self, asset_id: uuid.UUID, content_id: str) -> None:
+    async def pair_live_photo(self, asset_id: uuid.UUID, content_id: str) -> Asset | None:
         """Links a still and a video of one owner that share a live-photo content identifier (whichever
-        of the two arrives second finds the first); the video is hidden, as Immich does."""
+        of the two arrives second finds the first); the video is hidden, as Immich does, and returned."""
         asset = await self.get(asset_id)
         if asset is None:
-            return
+            return None
         wanted = "VIDEO" if asset.type == "IMAGE" else "IMAGE"
         partner = await self.db.scalar(
             select(Asset)
@@ -215,10 +216,11 @@ class AssetRepository:
             .limit(1)
         )
         if partner is None:
-            return
+            return None
         still, video = (asset, partner) if asset.type == "IMAGE" else (partner, asset)
         await self.update([still.id], live_photo_video_id=video.id)
         await self.update([video.id], visibility="hidden")
+        return video
 
     async def fill_dimensions(self, asset_id: uuid.UUID, width: int, height: int) -> None:
         """Metadata's dimensions win; the decoder's fill in when the file declared none."""
@@ -400,8 +402,18 @@ class AssetRepository:
         return found
 
     async def motion_parts(self, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """The motion parts of the stills `ids` that no other still (trashed or not) links to."""
+        other = aliased(Asset)
+        shared = (
+            select(other.id)
+            .where(
+                other.live_photo_video_id == Asset.live_photo_video_id,
+                other.id != all_(literal(list(dict.fromkeys(ids)), ARRAY(UUID(as_uuid=True)))),
+            )
+            .exists()
+        )
         statement = select(Asset.live_photo_video_id).where(
-            among(Asset.id, ids), Asset.live_photo_video_id.is_not(None)
+            among(Asset.id, ids), Asset.live_photo_video_id.is_not(None), ~shared
         )
         return [motion for motion in (await self.db.scalars(statement)).all() if motion is not None]
 

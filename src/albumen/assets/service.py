@@ -50,6 +50,9 @@ WEB_FORMATS = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".bmp"}
 MAX_SHIFT_MINUTES = 10_000 * 366 * 24 * 60
 ASSET_FIELD = "assetData"
 SIDECAR_FIELD = "sidecarData"
+# What an upload body may hold besides the file (text fields, boundaries, a sidecar) before the early quota
+# check counts it against the file: the fields' limit (64 fields of 64 KiB) plus 4 MiB for an XMP sidecar.
+FORM_ALLOWANCE = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,13 @@ class AssetService:
         quota = auth.user.quota_size_in_bytes
         if quota is not None and quota >= 0 and auth.user.quota_usage_in_bytes + size > quota:
             raise BadRequest("Quota has been exceeded!")
+
+    @classmethod
+    def require_quota_for_body(cls, auth: AuthContext, body_length: int) -> None:
+        """Refuses before the body streams an upload whose file surely cannot fit. The quota counts the
+        file alone, and the declared body length also holds the form's other fields (and a sidecar),
+        so that much is allowed for (a file that fits is refused here only beside a sidecar over 4 MiB)."""
+        cls.require_quota(auth, body_length - FORM_ALLOWANCE)
 
     async def stage_file(self, name: str, _filename: str, chunks: AsyncIterable[bytes]) -> WriteResult:
         """Writes one file part of an upload form to a temporary, as the body streams in."""
@@ -235,6 +245,7 @@ class AssetService:
             raise BadRequest("Live photo video does not belong to the user")
         if video.visibility == "timeline":
             await self.repository.update([video.id], visibility="hidden")
+            side_effects(self.db).emit(messages.asset_hidden(auth.user.id, video.id))
 
     async def check_bulk_upload(
         self, auth: AuthContext, body: dto.AssetBulkUploadCheckDto
@@ -420,8 +431,9 @@ class AssetService:
         if changes.get("dateTimeOriginal"):
             moment = _parse_any_date(changes["dateTimeOriginal"])
             exif_values["date_time_original"] = moment
-            if changes.get("timeZone"):
-                exif_values["time_zone"] = changes["timeZone"]
+            zone = changes.get("timeZone") or fixed_zone_name(changes["dateTimeOriginal"])
+            if zone:
+                exif_values["time_zone"] = zone
             asset_values["file_created_at"] = moment
             asset_values["local_date_time"] = moment.replace(tzinfo=UTC)  # its wall clock, kept as UTC
         await self.repository.update(ids, **asset_values)
@@ -433,13 +445,24 @@ class AssetService:
                 effects.queue(JobName.SidecarWrite, {"id": str(asset_id)})
 
     async def _shift_dates(self, ids: list[uuid.UUID], minutes: int) -> None:
+        """Moves each asset's dates, its exif dateTimeOriginal too (which Immich moves, and locks, so
+        the sidecar gets it and a later metadata read keeps it)."""
         shift = timedelta(minutes=minutes)
+        effects = side_effects(self.db)
         for asset in await self.repository.get_many(ids):
+            exif = await self.repository.exif(asset.id)
+            taken = exif.date_time_original if exif is not None else None
             try:
                 moved = asset.file_created_at + shift, asset.local_date_time + shift
+                moved_taken = taken + shift if taken is not None else None
             except OverflowError:
                 raise BadRequest("dateTimeRelative moves a date out of range") from None
             await self.repository.update([asset.id], file_created_at=moved[0], local_date_time=moved[1])
+            if moved_taken is not None:
+                await self.repository.update_exif(
+                    [asset.id], {"date_time_original": moved_taken}, [LOCKABLE_EXIF["date_time_original"]]
+                )
+                effects.queue(JobName.SidecarWrite, {"id": str(asset.id)})
 
     async def _unlink_motion_part(self, asset_id: uuid.UUID) -> None:
         asset = await self._load(asset_id)
@@ -517,8 +540,7 @@ class AssetService:
         await self.access.require(auth, dto.Permission.asset_delete, wanted)
         effects = side_effects(self.db)
         if force or not trash_enabled:
-            await self.purge(wanted)
-            for asset_id in wanted:
+            for asset_id in await self.purge(wanted):  # with the motion parts that went along
                 effects.emit(messages.asset_delete(auth.user.id, asset_id))
             return
         await self.repository.trash(wanted, datetime.now(UTC))
@@ -540,15 +562,15 @@ class AssetService:
 
     async def empty_trash(self, auth: AuthContext) -> list[uuid.UUID]:
         ids = await self.repository.trashed_ids(auth.user.id)
-        await self.purge(ids)
         effects = side_effects(self.db)
-        for asset_id in ids:
+        for asset_id in await self.purge(ids):
             effects.emit(messages.asset_delete(auth.user.id, asset_id))
         return ids
 
-    async def purge(self, ids: Sequence[uuid.UUID]) -> None:
+    async def purge(self, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         """Rows go now, their files once the transaction has committed. A live photo's hidden motion
-        part goes with its still, as in Immich."""
+        part goes with its still unless another still links to it, as in Immich. Returns every id
+        that went, motion parts included."""
         ids = unique_ids([*ids, *await self.repository.motion_parts(ids)])
         files = await self.repository.stored_files(ids)
         await StackService(self.db).release(ids)  # a stack's primary may not go while the stack stays
@@ -558,6 +580,7 @@ class AssetService:
             side_effects(self.db).after_commit(
                 lambda: self.remove_files(files), what="removing deleted files"
             )
+        return ids
 
     async def remove_files(self, files: Sequence[StoredFile]) -> None:
         for stored in files:
@@ -579,6 +602,22 @@ def _single(
             raise BadRequest(f"Field(s) {name} should not be empty")
         return None
     return parts[0]
+
+
+def fixed_zone_name(text: str) -> str | None:
+    """The zone an ISO datetime names by its offset, as Immich (luxon) calls it: "UTC" for Z or +00:00,
+    "UTC-7", "UTC+5:30"; None without an offset (a wall-clock time names no zone)."""
+    try:
+        offset = datetime.fromisoformat(text).utcoffset()
+    except ValueError:
+        return None
+    if offset is None:
+        return None
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def _parse_any_date(value: str) -> datetime:

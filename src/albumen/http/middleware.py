@@ -1,4 +1,5 @@
-"""Outermost ASGI middleware: correlation id, access log, request metrics, and a JSON 500 of last resort."""
+"""Outermost ASGI middleware: correlation id, access log, request metrics, and a JSON 500 of last resort;
+and Express's non-strict routing for the API (a trailing slash does not matter)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,26 @@ async def _send_internal_error(send: Send, correlation_id: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class TrailingSlashMiddleware:
+    """Immich runs on Express with non-strict routing: `PUT /api/assets/` is `PUT /api/assets`. The
+    slash goes before routing, not by a redirect, which clients of a PUT or DELETE would not follow.
+    Socket.IO's own path keeps its slash."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/") + "/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path.startswith(self.prefix)
+            and len(path) > len(self.prefix)
+            and path.endswith("/")
+            and not path.startswith(f"{self.prefix}socket.io/")
+        ):
+            stripped = path.rstrip("/") or "/"
+            scope = {**scope, "path": stripped, "raw_path": stripped.encode()}
+        await self.app(scope, receive, send)

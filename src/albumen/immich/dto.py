@@ -4,6 +4,7 @@
 from __future__ import annotations
 from typing import Annotated, Any
 from pydantic import AnyUrl, AwareDatetime, BaseModel, EmailStr, Field, RootModel
+from albumen.immich.pgjson import PgJsonTimestamp
 from enum import IntEnum, StrEnum
 from uuid import UUID
 from datetime import date as date_aliased
@@ -485,7 +486,7 @@ class EmailNotificationsUpdate(BaseModel):
 class ExifResponseDto(BaseModel):
     city: Annotated[str | None, Field(description="City name")] = None
     country: Annotated[str | None, Field(description="Country name")] = None
-    dateTimeOriginal: Annotated[AwareDatetime | None, Field(description="Original date/time")] = None
+    dateTimeOriginal: Annotated[PgJsonTimestamp | None, Field(description="Original date/time")] = None
     description: Annotated[str | None, Field(description="Image description")] = None
     exifImageHeight: Annotated[
         int | None, Field(description="Image height in pixels", ge=0, le=9007199254740991)
@@ -507,7 +508,7 @@ class ExifResponseDto(BaseModel):
     longitude: Annotated[float | None, Field(description="GPS longitude")] = None
     make: Annotated[str | None, Field(description="Camera make")] = None
     model: Annotated[str | None, Field(description="Camera model")] = None
-    modifyDate: Annotated[AwareDatetime | None, Field(description="Modification date/time")] = None
+    modifyDate: Annotated[PgJsonTimestamp | None, Field(description="Modification date/time")] = None
     orientation: Annotated[str | None, Field(description="Image orientation")] = None
     projectionType: Annotated[str | None, Field(description="Projection type")] = None
     rating: Annotated[int | None, Field(description="Rating", ge=1, le=5)] = None

@@ -184,6 +184,10 @@ def issue(error: ErrorDetails, annotation_of: AnnotationAt) -> dict[str, Any]:
         # Immich coerces query and path numbers: text that is no number becomes NaN
         return {"code": "invalid_type", "path": path, "expected": "number",
                 "message": "Invalid input: expected number, received NaN"}  # fmt: skip
+    if kind == "bool_parsing" and source != "body":
+        # Immich reads query booleans with `z.stringbool({truthy: ['true'], falsy: ['false']})`.
+        return {"code": "invalid_value", "values": ["true", "false"], "path": path,
+                "message": 'Invalid option: expected one of "true"|"false"'}  # fmt: skip
     if kind in _TYPE_ERRORS:
         return type_issue(path, annotation, value)
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):

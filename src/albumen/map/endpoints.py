@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
-from pydantic import UUID4, AwareDatetime
+from pydantic import UUID4
 
 from albumen.http.deps import Auth, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool, QueryDatetime
 from albumen.map.schemas import MarkerFilter
 from albumen.map.service import MapService
 
@@ -31,12 +32,12 @@ def _json(body: str) -> Response:
 async def get_map_markers(
     auth: Auth,
     service: Service,
-    is_archived: Annotated[bool | None, Query(alias="isArchived")] = None,
-    is_favorite: Annotated[bool | None, Query(alias="isFavorite")] = None,
-    created_after: Annotated[AwareDatetime | None, Query(alias="fileCreatedAfter")] = None,
-    created_before: Annotated[AwareDatetime | None, Query(alias="fileCreatedBefore")] = None,
-    with_partners: Annotated[bool | None, Query(alias="withPartners")] = None,
-    with_shared_albums: Annotated[bool | None, Query(alias="withSharedAlbums")] = None,
+    is_archived: Annotated[QueryBool | None, Query(alias="isArchived")] = None,
+    is_favorite: Annotated[QueryBool | None, Query(alias="isFavorite")] = None,
+    created_after: Annotated[QueryDatetime | None, Query(alias="fileCreatedAfter")] = None,
+    created_before: Annotated[QueryDatetime | None, Query(alias="fileCreatedBefore")] = None,
+    with_partners: Annotated[QueryBool | None, Query(alias="withPartners")] = None,
+    with_shared_albums: Annotated[QueryBool | None, Query(alias="withSharedAlbums")] = None,
 ) -> Response:
     options = MarkerFilter(is_archived, is_favorite, created_after, created_before)
     return _json(

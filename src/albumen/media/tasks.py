@@ -22,7 +22,9 @@ import structlog
 
 from albumen.assets.repository import AssetRepository, DuplicateAsset
 from albumen.assets.schemas import DATE_LOCK_ASSET_COLUMNS, LOCKABLE_EXIF
+from albumen.events import messages
 from albumen.kit.db import Database
+from albumen.kit.effects import side_effects
 from albumen.media import video
 from albumen.media.images import GeneratedImages, ImageSpec, generate_images
 from albumen.media.metadata import MediaMetadata, MetadataReader, MotionPhotoVideo, TagValue
@@ -124,7 +126,9 @@ async def extract_metadata(
         tag_values = (exif.tags or []) if exif and "tags" in locked else metadata.tags
         await TagRepository(db).replace_asset_tags(owner_id, asset_id, tag_values)
         if metadata.live_photo_cid:
-            await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
+            video = await repository.pair_live_photo(asset_id, metadata.live_photo_cid)
+            if video is not None:
+                side_effects(db).emit(messages.asset_hidden(video.owner_id, video.id))
     return metadata
 
 

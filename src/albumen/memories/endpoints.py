@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -11,6 +10,7 @@ from pydantic import UUID4
 from albumen.http.deps import Auth, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool, QueryDate
 from albumen.memories.repository import MemoryFilter
 from albumen.memories.schemas import memory_filter
 from albumen.memories.service import MemoryService
@@ -26,9 +26,9 @@ def memory_service(db: DbDep) -> MemoryService:
 
 
 def search_filter(
-    on: Annotated[date | None, Query(alias="for")] = None,
-    is_saved: Annotated[bool | None, Query(alias="isSaved")] = None,
-    is_trashed: Annotated[bool | None, Query(alias="isTrashed")] = None,
+    on: Annotated[QueryDate | None, Query(alias="for")] = None,
+    is_saved: Annotated[QueryBool | None, Query(alias="isSaved")] = None,
+    is_trashed: Annotated[QueryBool | None, Query(alias="isTrashed")] = None,
     memory_type: Annotated[dto.MemoryType | None, Query(alias="type")] = None,
     order: dto.MemorySearchOrder | None = None,
     size: Annotated[int | None, Query(ge=1)] = None,

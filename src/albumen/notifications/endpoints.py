@@ -10,6 +10,7 @@ from pydantic import UUID4
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 from albumen.notifications.service import NotificationService
 
 router = ImmichRouter()
@@ -31,7 +32,7 @@ async def get_notifications(
     notification_id: Annotated[UUID4 | None, Query(alias="id")] = None,
     level: dto.NotificationLevel | None = None,
     type: dto.NotificationType | None = None,
-    unread: bool | None = None,
+    unread: QueryBool | None = None,
 ) -> list[dto.NotificationDto]:
     return await service.search(auth, notification_id=notification_id, level=level, type_=type, unread=unread)
 

@@ -16,6 +16,7 @@ from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.files import serve_object
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 from albumen.people.service import PersonService
 
 router = ImmichRouter()
@@ -37,7 +38,7 @@ async def get_all_people(
     closest_person_id: Annotated[UUID4 | None, Query(alias="closestPersonId")] = None,
     page: Annotated[int, Query(ge=1, le=9007199254740991)] = 1,
     size: Annotated[int, Query(ge=1, le=1000)] = 500,
-    with_hidden: Annotated[bool, Query(alias="withHidden")] = False,
+    with_hidden: Annotated[QueryBool, Query(alias="withHidden")] = False,
 ) -> dto.PeopleResponseDto:
     return await service.search(
         auth,

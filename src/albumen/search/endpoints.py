@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 from albumen.search.schemas import LargeAssetSearchQuery
 from albumen.search.service import SearchService
 
@@ -73,7 +74,7 @@ async def get_search_suggestions(
     make: str | None = None,
     model: str | None = None,
     lensModel: str | None = None,
-    includeNull: bool | None = None,
+    includeNull: QueryBool | None = None,
 ) -> list[str | None]:
     narrowing: dict[str, str | None] = {
         "country": country,
@@ -92,6 +93,6 @@ async def search_places(_auth: Auth, service: Service, name: str) -> list[dto.Pl
 
 @router.operation("searchPerson")
 async def search_person(
-    auth: Auth, service: Service, name: str, withHidden: bool | None = None
+    auth: Auth, service: Service, name: str, withHidden: QueryBool | None = None
 ) -> list[dto.PersonResponseDto]:
     return await service.people(auth, name, bool(withHidden))

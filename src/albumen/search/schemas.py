@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import UUID4, AwareDatetime, BaseModel, Field
+from pydantic import UUID4, BaseModel, Field
 
 from albumen.assets.schemas import asset_response, parse_checksum
 from albumen.authn.schemas import AuthContext
 from albumen.immich import dto
+from albumen.kit.query import QueryBool, QueryDatetime
 from albumen.models import Asset, AssetExif, Person
 
 # The asset_exif columns a search matches exactly (a JSON null matches a missing value), by DTO field.
@@ -48,24 +49,24 @@ class LargeAssetSearchQuery(BaseModel):
     ocr: str | None = None
     type: dto.AssetTypeEnum | None = None
     visibility: dto.AssetVisibility | None = None
-    isEncoded: bool | None = None
-    isFavorite: bool | None = None
-    isMotion: bool | None = None
-    isNotInAlbum: bool | None = None
-    isOffline: bool | None = None
-    withDeleted: bool | None = None
-    withExif: bool | None = None
+    isEncoded: QueryBool | None = None
+    isFavorite: QueryBool | None = None
+    isMotion: QueryBool | None = None
+    isNotInAlbum: QueryBool | None = None
+    isOffline: QueryBool | None = None
+    withDeleted: QueryBool | None = None
+    withExif: QueryBool | None = None
     rating: Annotated[int | None, Field(ge=1, le=5)] = None
     minFileSize: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
     size: Annotated[int | None, Field(ge=1, le=1000)] = None
-    createdAfter: AwareDatetime | None = None
-    createdBefore: AwareDatetime | None = None
-    updatedAfter: AwareDatetime | None = None
-    updatedBefore: AwareDatetime | None = None
-    trashedAfter: AwareDatetime | None = None
-    trashedBefore: AwareDatetime | None = None
-    takenAfter: AwareDatetime | None = None
-    takenBefore: AwareDatetime | None = None
+    createdAfter: QueryDatetime | None = None
+    createdBefore: QueryDatetime | None = None
+    updatedAfter: QueryDatetime | None = None
+    updatedBefore: QueryDatetime | None = None
+    trashedAfter: QueryDatetime | None = None
+    trashedBefore: QueryDatetime | None = None
+    takenAfter: QueryDatetime | None = None
+    takenBefore: QueryDatetime | None = None
 
 
 @dataclass(slots=True)

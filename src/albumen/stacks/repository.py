@@ -93,12 +93,6 @@ class StackRepository:
     async def stack_of(self, asset_id: uuid.UUID) -> uuid.UUID | None:
         return await self.db.scalar(select(Asset.stack_id).where(Asset.id == asset_id))
 
-    async def member_count(self, stack_id: uuid.UUID) -> int:
-        count = await self.db.scalar(
-            select(func.count()).select_from(Asset).where(Asset.stack_id == stack_id)
-        )
-        return int(count or 0)
-
     async def memberships(self, asset_ids: Sequence[uuid.UUID]) -> list[StackMembership]:
         """The stacks any of `asset_ids` belongs to, each with all its members; live timeline assets
         come first, so the first survivor is the best new primary."""

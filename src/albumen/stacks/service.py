@@ -1,14 +1,15 @@
 """Stacks: several assets of one owner shown as one, represented by the primary asset.
 
-Behaviour follows Immich v3.1.0's stack service. One difference on purpose: a stack never lingers with
-fewer than two members. Immich dissolves such a stack when an asset is deleted; here it also happens
-when an asset is taken out of a stack or moved into another one.
+Behaviour follows Immich v3.1.0's stack service, including where a stack may end up with one member:
+taking an asset out of a stack, moving a plain member into a new stack, or creating a stack from one id
+listed twice all leave (or make) a one-member stack, as Immich does. Only deleting assets for good
+dissolves a stack that would keep fewer than two members.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,18 +54,15 @@ class StackService:
 
     async def create(self, auth: AuthContext, body: dto.StackCreateDto) -> dto.StackResponseDto:
         """The first id becomes the primary. Stacks led by any of the ids merge into the new one, as in
-        Immich; a listed asset that is a plain member elsewhere moves over."""
+        Immich; a listed asset that is a plain member elsewhere moves over, and the stack it leaves keeps
+        its other members (even just one). The DTO asks for two ids; like Immich, not two distinct ones."""
         wanted = unique_ids([asset_id.root for asset_id in body.assetIds])
         await self.access.require(auth, dto.Permission.asset_update, wanted)
         merged = await self.stacks.stacks_led_by(auth.user.id, wanted)
         members = unique_ids([*wanted, *await self.stacks.live_members(merged)])
-        if len(members) < MIN_MEMBERS:
-            raise BadRequest("A stack needs at least two different assets")
-        left_behind = {entry.stack_id for entry in await self.stacks.memberships(members)} - set(merged)
         await self.stacks.delete(merged)
         stack = await self.stacks.create(auth.user.id, wanted[0])
         await self.stacks.assign(members, stack.id)
-        await self._dissolve_if_small(left_behind)
         side_effects(self.db).emit(messages.asset_stack_update(auth.user.id))
         (response,) = await self._describe([stack])
         return response
@@ -92,7 +90,6 @@ class StackService:
         if stack.primary_asset_id == asset_id:
             raise BadRequest("Cannot remove stack's primary asset")
         await self.stacks.assign([asset_id], None)
-        await self._dissolve_if_small([stack_id])
         side_effects(self.db).emit(messages.asset_stack_update(auth.user.id))
 
     async def delete(self, auth: AuthContext, stack_ids: Sequence[uuid.UUID]) -> None:
@@ -115,10 +112,6 @@ class StackService:
         await self.stacks.delete(dissolve)
 
     # --- helpers -------------------------------------------------------------------------------
-
-    async def _dissolve_if_small(self, stack_ids: Iterable[uuid.UUID]) -> None:
-        small = [stack_id for stack_id in stack_ids if await self.stacks.member_count(stack_id) < MIN_MEMBERS]
-        await self.stacks.delete(small)
 
     async def _find(self, stack_id: uuid.UUID) -> Stack:
         stack = await self.stacks.get(stack_id)

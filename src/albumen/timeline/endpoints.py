@@ -10,6 +10,7 @@ from pydantic import UUID4
 from albumen.http.deps import Auth, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool
 from albumen.timeline.schemas import BBOX_EXAMPLE, TimelineQuery, parse_bbox
 from albumen.timeline.service import TimelineService
 
@@ -28,12 +29,12 @@ def timeline_query(
     album_id: Annotated[UUID4 | None, Query(alias="albumId")] = None,
     person_id: Annotated[UUID4 | None, Query(alias="personId")] = None,
     tag_id: Annotated[UUID4 | None, Query(alias="tagId")] = None,
-    is_favorite: Annotated[bool | None, Query(alias="isFavorite")] = None,
-    is_trashed: Annotated[bool | None, Query(alias="isTrashed")] = None,
+    is_favorite: Annotated[QueryBool | None, Query(alias="isFavorite")] = None,
+    is_trashed: Annotated[QueryBool | None, Query(alias="isTrashed")] = None,
     visibility: Annotated[dto.AssetVisibility | None, Query()] = None,
-    with_stacked: Annotated[bool | None, Query(alias="withStacked")] = None,
-    with_partners: Annotated[bool | None, Query(alias="withPartners")] = None,
-    with_coordinates: Annotated[bool | None, Query(alias="withCoordinates")] = None,
+    with_stacked: Annotated[QueryBool | None, Query(alias="withStacked")] = None,
+    with_partners: Annotated[QueryBool | None, Query(alias="withPartners")] = None,
+    with_coordinates: Annotated[QueryBool | None, Query(alias="withCoordinates")] = None,
     order: Annotated[dto.AssetOrder | None, Query()] = None,
     order_by: Annotated[dto.AssetOrderBy | None, Query(alias="orderBy")] = None,
     bbox: Annotated[str | None, Query(examples=[BBOX_EXAMPLE])] = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Body, Depends, Query
@@ -11,6 +10,7 @@ from pydantic import UUID4
 from albumen.http.deps import Auth, ContainerDep, DbDep
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryBool, QueryDate
 from albumen.users.admin_service import UserAdminService
 from albumen.users.tasks import queue_user_delete
 
@@ -29,7 +29,7 @@ async def search_users_admin(
     auth: Auth,
     service: Service,
     id: Annotated[UUID4 | None, Query()] = None,
-    with_deleted: Annotated[bool | None, Query(alias="withDeleted")] = None,
+    with_deleted: Annotated[QueryBool | None, Query(alias="withDeleted")] = None,
 ) -> list[dto.UserAdminResponseDto]:
     return await service.search(with_deleted=bool(with_deleted), user_id=id)
 
@@ -99,8 +99,8 @@ async def get_user_statistics_admin(
     auth: Auth,
     service: Service,
     visibility: Annotated[dto.AssetVisibility | None, Query()] = None,
-    is_favorite: Annotated[bool | None, Query(alias="isFavorite")] = None,
-    is_trashed: Annotated[bool | None, Query(alias="isTrashed")] = None,
+    is_favorite: Annotated[QueryBool | None, Query(alias="isFavorite")] = None,
+    is_trashed: Annotated[QueryBool | None, Query(alias="isTrashed")] = None,
 ) -> dto.AssetStatsResponseDto:
     return await service.statistics(id, visibility=visibility, is_favorite=is_favorite, is_trashed=is_trashed)
 
@@ -110,8 +110,8 @@ async def get_user_calendar_heatmap_admin(
     id: UUID4,
     auth: Auth,
     service: Service,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[QueryDate | None, Query(alias="from")] = None,
+    end: Annotated[QueryDate | None, Query(alias="to")] = None,
     kind: Annotated[dto.CalendarHeatmapType, Query(alias="type")] = dto.CalendarHeatmapType.Upload,
 ) -> dto.CalendarHeatmapResponseDto:
     return await service.calendar_heatmap(auth, id, start, end, kind)

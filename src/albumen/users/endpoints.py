@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
@@ -14,6 +13,7 @@ from albumen.http.files import serve_object
 from albumen.http.multipart import ChunkReader, read_one_file
 from albumen.http.routing import ImmichRouter
 from albumen.immich import dto
+from albumen.kit.query import QueryDate
 from albumen.users.service import UserService
 
 router = ImmichRouter()
@@ -42,8 +42,8 @@ async def get_my_user(auth: Auth, service: Service) -> dto.UserAdminResponseDto:
 async def get_my_calendar_heatmap(
     auth: Auth,
     service: Service,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[QueryDate | None, Query(alias="from")] = None,
+    end: Annotated[QueryDate | None, Query(alias="to")] = None,
     kind: Annotated[dto.CalendarHeatmapType, Query(alias="type")] = dto.CalendarHeatmapType.Upload,
 ) -> dto.CalendarHeatmapResponseDto:
     return await service.calendar_heatmap(auth, start, end, kind)
