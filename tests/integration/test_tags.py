@@ -210,6 +210,10 @@ async def test_bulk_tagging_counts_new_pairs(client: httpx.AsyncClient, app: Any
     assert (await client.put("/tags/assets", headers=admin.headers, json=body)).json() == {"count": 0}
     assert await _asset_tags(client, admin, a) == ["X", "Y/Z"]
     assert await _asset_tags(client, bob, bobs) == []
+    # A stack's assets come with their tags too.
+    stack = await client.post("/stacks", headers=admin.headers, json={"assetIds": [a, b]})
+    got = await client.get(f"/stacks/{stack.json()['id']}", headers=admin.headers)
+    assert [[tag["name"] for tag in asset["tags"]] for asset in got.json()["assets"]] == [["X", "Z"]] * 2
     await settle(app)
 
 

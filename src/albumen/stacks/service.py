@@ -23,6 +23,7 @@ from albumen.kit.errors import BadRequest
 from albumen.models import Stack
 from albumen.stacks.repository import StackRepository, StackSummary
 from albumen.stacks.schemas import stack_response
+from albumen.tags.repository import TagRepository
 
 MIN_MEMBERS = 2
 
@@ -121,4 +122,7 @@ class StackService:
 
     async def _describe(self, stacks: Sequence[Stack]) -> list[dto.StackResponseDto]:
         members = await self.stacks.shown_members([stack.id for stack in stacks])
-        return [stack_response(stack, members.get(stack.id, [])) for stack in stacks]
+        # Immich answers a stack's assets with their tags.
+        asset_ids = [asset.id for found in members.values() for asset, _ in found]
+        tags = await TagRepository(self.db).of_assets(asset_ids)
+        return [stack_response(stack, members.get(stack.id, []), tags) for stack in stacks]
