@@ -51,10 +51,20 @@ class Case:
     slots: tuple[Slot, ...]  # the id slots filled in this case
     focus: str | None = None  # the optional slot this case is about, if any
     key: str = field(default="")
+    variant: str | None = None  # the case again with an archived, locked or trashed asset of Alice's
+
+    @property
+    def base(self) -> str:
+        return self.key or self.operation.operation_id
 
     @property
     def name(self) -> str:
-        return self.key or self.operation.operation_id
+        return f"{self.base}@{self.variant}" if self.variant else self.base
+
+
+# Assets a partner must not reach although they are Alice's (Immich: partners see timeline and hidden
+# assets, never archived, locked or trashed ones); every case naming an asset runs with each of them too.
+ASSET_VARIANTS = ("archived", "locked", "trashed")
 
 
 @cache
@@ -209,7 +219,18 @@ def cases() -> tuple[Case, ...]:
             built.append(
                 Case(operation, (*required, slot), slot.name, f"{operation.operation_id}:{slot.name}")
             )
-    return tuple(built)
+    variants = []
+    for case in built:
+        if any(slot.kind == "asset" for slot in case.slots):
+            for variant in ASSET_VARIANTS:
+                slots = tuple(
+                    Slot(slot.where, slot.name, f"{variant}_asset", slot.required)
+                    if slot.kind == "asset"
+                    else slot
+                    for slot in case.slots
+                )
+                variants.append(Case(case.operation, slots, case.focus, case.key, variant))
+    return tuple(built + variants)
 
 
 # --- request bodies: the smallest valid value of a schema, with the case's ids put in -------------

@@ -53,6 +53,7 @@ FILTERED = {
 # Immich's own words when the object is another user's (its services look up by owner first).
 REFUSALS = {
     "API Key not found", "Partner not found",
+    "Invalid album thumbnail",  # an editor may update the album, not with an asset outside it
     "Smart search is not enabled",  # before any id is looked at; no CLIP model here
     "Live photo video must be a video",  # Immich checks the type before the owner: an oracle, as there
     "Person not found",  # closestPersonId: Immich's 404, asked of people without a face
@@ -178,6 +179,16 @@ def leaks(response: httpx.Response, request: Request, world: World) -> list[str]
     return found
 
 
+def _refused_per_id(response: httpx.Response) -> bool:
+    """Immich's bulk answers: 200 with `success: false` for every id (the album itself may be allowed)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    items = body if isinstance(body, list) else [body]
+    return bool(items) and all(isinstance(item, dict) and item.get("success") is False for item in items)
+
+
 def refusal_problem(operation: Operation, role: str, response: httpx.Response) -> str | None:
     """None when the answer is the contract's refusal for this caller; otherwise what is wrong."""
     status = response.status_code
@@ -191,6 +202,8 @@ def refusal_problem(operation: Operation, role: str, response: httpx.Response) -
         return None if status == 403 else f"expected 403, got {status} {message!r}"
     if role == "link" and not operation.shared_link:
         return None if status == 403 else f"expected 403, got {status} {message!r}"
+    if status == 200 and _refused_per_id(response):
+        return None
     if status == 404 and (is_file_operation(operation) or message in REFUSALS):
         return None
     if status == 400 and message == "Validation failed":

@@ -124,6 +124,8 @@ async def _judge_role(client: httpx.AsyncClient, world: World, role: str, presen
         for case in filter(_reads, runnable):
             if case.operation.admin_only or any(slot.kind in world.missing for slot in case.slots):
                 continue  # Alice is no admin; an object that cannot be made yet has nothing to read
+            if case.variant == "locked":
+                continue  # her session is not elevated (no PIN given): refused to her too, as in Immich
             response = await request_for(case, world).send(client, caller.headers)
             if response.status_code == 404 and case.operation.operation_id in NOT_A_VIDEO:
                 continue
@@ -139,7 +141,7 @@ async def _judge_role(client: httpx.AsyncClient, world: World, role: str, presen
             continue
         request = request_for(case, world)
         response = await request.send(client, caller.headers)
-        answered_own = case.name in FILTERED and role in USER_ROLES and response.status_code < 300
+        answered_own = case.base in FILTERED and role in USER_ROLES and response.status_code < 300
         if not answered_own and (problem := refusal_problem(case.operation, role, response)):
             problems.append(f"{case.name}: {problem}")
         if found := leaks(response, request, world):

@@ -22,7 +22,13 @@ from tests.support.users import LoggedIn, create_user, login
 
 SECRET = "alicesecret"
 PHOTO = ASSETS_DIR / "albums/nature/cyclamen_persicum.jpg"  # FUJIFILM FinePix S3Pro, 2007
-EXIF_MARKERS = ("FinePix", "FUJIFILM")
+# real photos for the assets a partner must not reach, so their thumbnails exist for their owner
+VARIANT_PHOTOS = {
+    "archived": ASSETS_DIR / "albums/nature/el_torcal_rocks.jpg",  # SONY DSLR-A550
+    "locked": ASSETS_DIR / "albums/nature/notocactus_minimus.jpg",  # PENTAX K10D
+    "trashed": ASSETS_DIR / "albums/nature/tanners_ridge.jpg",  # NIKON D750
+}
+EXIF_MARKERS = ("FinePix", "FUJIFILM", "DSLR-A550", "PENTAX", "NIKON")
 LINK_PASSWORD = f"{SECRET}-link-password"
 PROCESSED = 90.0  # metadata and thumbnails of one photo on a loaded machine
 
@@ -95,6 +101,36 @@ async def build_world(client: httpx.AsyncClient, admin: LoggedIn, tag: str) -> W
     response = await client.put(f"/assets/{photo}", headers=headers, json={"description": f"{SECRET} lake"})
     assert response.status_code == 200, response.text
 
+    # Alice's assets a partner must not reach: archived, locked (behind her PIN) and trashed
+    for variant, path in VARIANT_PHOTOS.items():
+        ids[f"{variant}_asset"] = await upload_id(client, alice, f"{SECRET}-{variant}.jpg", path.read_bytes())
+    for asset_id in (photo, *(ids[f"{variant}_asset"] for variant in VARIANT_PHOTOS)):
+        await _processed(client, alice, asset_id)
+        response = await client.put(
+            f"/assets/{asset_id}/metadata",
+            headers=headers,
+            json={"items": [{"key": "mobile-app", "value": {"iCloudId": SECRET}}]},
+        )
+        assert response.status_code == 200, response.text
+    response = await client.put(
+        f"/assets/{ids['archived_asset']}", headers=headers, json={"visibility": "archive"}
+    )
+    assert response.status_code == 200, response.text
+    response = await client.post("/auth/pin-code", headers=headers, json={"pinCode": "123456"})
+    assert response.status_code == 204, response.text
+    response = await client.post("/auth/session/unlock", headers=headers, json={"pinCode": "123456"})
+    assert response.status_code == 204, response.text
+    response = await client.put(
+        f"/assets/{ids['locked_asset']}", headers=headers, json={"visibility": "locked"}
+    )
+    assert response.status_code == 200, response.text
+    response = await client.post("/auth/session/lock", headers=headers)
+    assert response.status_code == 204, response.text
+    response = await client.request(
+        "DELETE", "/assets", headers=headers, json={"ids": [ids["trashed_asset"]]}
+    )
+    assert response.status_code == 204, response.text
+
     response = await client.post(
         "/albums",
         headers=headers,
@@ -112,12 +148,6 @@ async def build_world(client: httpx.AsyncClient, admin: LoggedIn, tag: str) -> W
     assert response.status_code == 201, response.text
     ids["album"] = response.json()["id"]
     ids["album_member"] = users["zoe"].user_id
-    response = await client.put(
-        f"/assets/{photo}/metadata",
-        headers=headers,
-        json={"items": [{"key": "mobile-app", "value": {"iCloudId": SECRET}}]},
-    )
-    assert response.status_code == 200, response.text
     response = await client.post("/partners", headers=headers, json={"sharedWithId": users["pat"].user_id})
     assert response.status_code == 201, response.text
 
@@ -212,9 +242,13 @@ async def build_world(client: httpx.AsyncClient, admin: LoggedIn, tag: str) -> W
         ids["shared_link"] = link["id"]
         callers["link"] = Caller("link", {"x-immich-share-key": link["key"]})
         linked = {ids["album"], photo, second}
-    await _processed(client, alice, photo)
     secrets = (set(ids.values()) | {second, third}) - {users["zoe"].user_id}
-    return World(alice, callers, ids, secrets, missing, linked, {"asset": [photo, second]})
+    # lists of ids (a stack needs two); a variant's list holds only assets a partner must not reach
+    hidden_from_partners = [ids[f"{variant}_asset"] for variant in VARIANT_PHOTOS]
+    lists = {"asset": [photo, second]}
+    for index, variant in enumerate(VARIANT_PHOTOS):
+        lists[f"{variant}_asset"] = [hidden_from_partners[index], hidden_from_partners[index - 1]]
+    return World(alice, callers, ids, secrets, missing, linked, lists)
 
 
 async def snapshot(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
