@@ -163,6 +163,25 @@ def _body_slots(schema: dict[str, Any], prefix: str = "", depth: int = 0) -> Ite
 
 @cache
 def operations() -> tuple[Operation, ...]:
+    """The secured operations that name an object by id."""
+    return tuple(op for op in all_operations() if op.slots)
+
+
+@cache
+def listings() -> tuple[Operation, ...]:
+    """The secured reads that name no id (lists, searches, statistics): a stranger's view of everything."""
+    return tuple(
+        op
+        for op in all_operations()
+        if not any(slot.required for slot in op.slots)
+        and not op.admin_only
+        and "{" not in op.path
+        and (op.method == "GET" or op.path.startswith("/search/"))
+    )
+
+
+@cache
+def all_operations() -> tuple[Operation, ...]:
     with OPERATIONS_TSV.open(newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     found = []
@@ -187,8 +206,6 @@ def operations() -> tuple[Operation, ...]:
             body_schema, body_type = content["schema"], content_type
             for name, required in _body_slots(body_schema):
                 slots.append(Slot("body", name, _kind(row["path"], "body", name), required))
-        if not slots:
-            continue
         found.append(
             Operation(
                 operation_id=row["operationId"],

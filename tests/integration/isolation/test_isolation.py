@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 
 from albumen.config import Settings
 from albumen.main import create_app
-from tests.integration.isolation.cases import Case, cases, operations
+from tests.integration.isolation.cases import Case, cases, listings, operations
 from tests.integration.isolation.judge import (
     ALLOWED,
     ALREADY_DONE,
@@ -172,6 +172,28 @@ async def test_role_gets_only_what_was_shared(
         pytest.xfail(f"role {role} cannot be built yet: {world.missing}")
     present = implemented(app)
     problems = await _judge_role(client, world, role, present)
+    assert not problems, "\n".join(problems)
+
+
+async def test_a_stranger_lists_and_searches_nothing_of_alices(
+    client: httpx.AsyncClient, world: World, app: Any
+) -> None:
+    """The reads that take no id (lists, searches, statistics, the timeline) show Bob only his own."""
+    present = implemented(app)
+    bob = world.callers["stranger"]
+    problems = []
+    judged = 0
+    for operation in listings():
+        if operation.operation_id not in present:
+            continue
+        request = request_for(Case(operation, ()), world)
+        response = await request.send(client, bob.headers)
+        judged += 1
+        if response.status_code >= 500:
+            problems.append(f"{operation.operation_id}: {response.status_code}")
+        if found := leaks(response, request, world):
+            problems.append(f"{operation.operation_id}: leaks {found}")
+    assert judged > 30
     assert not problems, "\n".join(problems)
 
 

@@ -242,7 +242,8 @@ async def build_world(client: httpx.AsyncClient, admin: LoggedIn, tag: str) -> W
         ids["shared_link"] = link["id"]
         callers["link"] = Caller("link", {"x-immich-share-key": link["key"]})
         linked = {ids["album"], photo, second}
-    secrets = (set(ids.values()) | {second, third}) - {users["zoe"].user_id}
+    # user ids are no secret: every user may read every user's profile (getUser, searchUsers)
+    secrets = (set(ids.values()) | {second, third}) - {alice.user_id, users["zoe"].user_id}
     # lists of ids (a stack needs two); a variant's list holds only assets a partner must not reach
     hidden_from_partners = [ids[f"{variant}_asset"] for variant in VARIANT_PHOTOS]
     lists = {"asset": [photo, second]}
