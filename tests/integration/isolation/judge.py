@@ -33,7 +33,7 @@ ANY_USER = {
     "getAllAlbums:assetId",  # a filter over the caller's own albums: answers [] for a stranger
 }  # fmt: skip
 ALBUM_MEMBER = READ_ALICES_ASSETS | {
-    "getAllAlbums:id", "getAllAlbums:assetId",
+    "getAllAlbums:id", "getAllAlbums:assetId", "getActivities:userId",
     "getAlbumInfo", "getAlbumMapMarkers", "getTimeBucket:albumId", "getTimeBuckets:albumId",
     "getActivities", "getActivities:assetId", "getActivityStatistics", "getActivityStatistics:assetId",
     "createActivity", "createActivity:assetId", "getDownloadInfo:albumId", "searchAssets:albumIds",
@@ -45,6 +45,7 @@ FILTERED = {
     "getAllAlbums:id", "getAllAlbums:assetId", "getNotifications:id", "getAllPeople:closestAssetId",
     "getAllPeople:closestPersonId", "updatePeople", "updatePeople:people[].featureFaceAssetId",
     "createAlbum:assetIds", "createMemory:assetIds", "addAssetsToAlbums", "searchStacks:primaryAssetId",
+    "getAllSharedLinks:albumId", "getAllSharedLinks:id", "bulkTagAssets",
     *(f"{search}:{field}" for search in ("searchAssets", "searchRandom", "searchLargeAssets",
                                          "searchAssetStatistics", "searchSmart")
       for field in ("id", "libraryId", "personIds", "tagIds", "albumIds")
@@ -53,7 +54,9 @@ FILTERED = {
 # Immich's own words when the object is another user's (its services look up by owner first).
 REFUSALS = {
     "API Key not found", "Partner not found",
+    "Shared link not found",
     "Invalid album thumbnail",  # an editor may update the album, not with an asset outside it
+    "Shared link access is only allowed in combination with an albumIds filter",
     "Smart search is not enabled",  # before any id is looked at; no CLIP model here
     "Live photo video must be a video",  # Immich checks the type before the owner: an oracle, as there
     "Person not found",  # closestPersonId: Immich's 404, asked of people without a face
@@ -79,12 +82,13 @@ ALLOWED: dict[str, set[str]] = {
     "editor": ANY_USER | ALBUM_MEMBER | {
         "updateAlbumInfo", "updateAlbumInfo:albumThumbnailAssetId", "addAssetsToAlbum",
         "removeAssetFromAlbum", "addAssetsToAlbums", "addUsersToAlbum", "updateAlbumUser",
-        "removeUserFromAlbum",
+        "removeUserFromAlbum", "createSharedLink:albumId",  # Immich's album.share: owner or editor
     },
     # an album link with downloads allowed: its album and the album's assets, read-only
     "link": {
         "getAlbumInfo", "getAssetInfo", "viewAsset", "downloadAsset", "getDownloadInfo:albumId",
         "getDownloadInfo:assetIds", "downloadArchive", "getTimeBucket:albumId", "getTimeBuckets:albumId",
+        "getAlbumMapMarkers", "getMainPlaylist", "endSession", "searchAssets:albumIds",
     },
     "owner": set(),  # the owner runs the reading cases only, and every one must succeed
     "anonymous": set(),
@@ -127,6 +131,9 @@ class Request:
 PARAMETERS = {"timeBucket": PHOTO_MONTH, "filename": "init.mp4", "key": "mobile-app"}
 BODIES: dict[str, dict[str, Any]] = {
     "runAssetJobs": {"name": "regenerate-thumbnail"},
+    "createActivity": {"type": "comment", "comment": "isolation-probe"},
+    "createSharedLink:albumId": {"type": "ALBUM"},
+    "createSharedLink:assetIds": {"type": "INDIVIDUAL"},
     "updateMemory": {"isSaved": True},
 }
 
@@ -159,6 +166,7 @@ def request_for(case: Case, world: World) -> Request:
     if operation.body_schema is not None:
         body = example(operation.body_schema)
         body.update(BODIES.get(operation.operation_id, {}))
+        body.update(BODIES.get(case.base, {}))
         for slot in case.slots:
             if slot.where == "body":
                 put(body, operation.body_schema, slot.name, world.ids_of(slot.kind))

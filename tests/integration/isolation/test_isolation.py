@@ -10,6 +10,7 @@ implemented (a warning naming them, and NOT_IMPLEMENTED_YET), never passed.
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -111,6 +112,18 @@ def _message(response: httpx.Response) -> str:
         return ""
 
 
+async def _settled_snapshot(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """Alice's snapshot once the jobs her own calls started (thumbnails, album updates) have finished."""
+    seen = await snapshot(client, world)
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        again = await snapshot(client, world)
+        if again == seen:
+            return seen
+        seen = again
+    return seen
+
+
 def _reads(case: Case) -> bool:
     return case.operation.method == "GET"
 
@@ -135,7 +148,7 @@ async def _judge_role(client: httpx.AsyncClient, world: World, role: str, presen
                 )
         return problems
 
-    before = await snapshot(client, world)
+    before = await _settled_snapshot(client, world)
     for case in runnable:
         if case.name in allowed:
             continue
