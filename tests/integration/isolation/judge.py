@@ -46,6 +46,7 @@ FILTERED = {
     "getAllPeople:closestPersonId", "updatePeople", "updatePeople:people[].featureFaceAssetId",
     "createAlbum:assetIds", "createMemory:assetIds", "addAssetsToAlbums", "searchStacks:primaryAssetId",
     "getAllSharedLinks:albumId", "getAllSharedLinks:id", "bulkTagAssets",
+    "getActivities:assetId", "getActivityStatistics:assetId",  # within an album the caller may read
     *(f"{search}:{field}" for search in ("searchAssets", "searchRandom", "searchLargeAssets",
                                          "searchAssetStatistics", "searchSmart")
       for field in ("id", "libraryId", "personIds", "tagIds", "albumIds")
@@ -55,6 +56,7 @@ FILTERED = {
 REFUSALS = {
     "API Key not found", "Partner not found",
     "Shared link not found",
+    "Asset not found in album",  # a comment on an asset outside the album (Immich does not even check)
     "Invalid album thumbnail",  # an editor may update the album, not with an asset outside it
     "Shared link access is only allowed in combination with an albumIds filter",
     "Smart search is not enabled",  # before any id is looked at; no CLIP model here
@@ -75,7 +77,7 @@ ALLOWED: dict[str, set[str]] = {
     # whether Alice's library shows in its own timeline
     "partner": ANY_USER | READ_ALICES_ASSETS | {
         "getTimeBucket:userId", "getTimeBuckets:userId", "createAlbum:assetIds", "createMemory:assetIds",
-        "updatePartner",
+        "updatePartner", "createSharedLink:assetIds",  # Immich's asset.share includes partners
     },
     "viewer": ANY_USER | ALBUM_MEMBER,
     # an editor adds and removes album assets and renames the album; Alice's own assets it cannot add
