@@ -117,10 +117,8 @@ def test_the_visitor_lists_the_album_and_uploads_into_it(day: Day) -> None:
 
 
 def test_the_visitor_is_refused_every_download(day: Day) -> None:
-    # Immich's file endpoints turn every failure into 404 (CONTRACT.md §0); Albumen answers the refusal
-    assert day.refused("visitorDownloadsOriginal") in {
-        (404, "Not Found"),
-        (400, "Not found or no asset.download access"),
-    }
+    # Immich's file endpoints turn every failure into 404 (CONTRACT.md §0), Albumen's answer the access
+    # refusal (400); the SDK reads a file endpoint's error body as a blob, so only the status is seen
+    assert day.refused("visitorDownloadsOriginal")[0] in {400, 404}
     assert day.refused("visitorDownloadInfo") == (400, "Not found or no album.download access")
     assert day.refused("visitorDownloadArchive") == (400, "Not found or no asset.download access")
