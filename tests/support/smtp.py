@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from aiosmtpd.controller import Controller
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 
 class Inbox:
@@ -56,6 +58,9 @@ class SmtpServer:
 
 @pytest.fixture
 def smtp_server(unused_tcp_port: int) -> Iterator[SmtpServer]:
+    # Imported here: every module loads this fixture through conftest, and only a few use it.
+    from aiosmtpd.controller import Controller
+
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=unused_tcp_port)
     controller.start()
