@@ -29,6 +29,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
@@ -188,6 +189,25 @@ def _month(column: Any) -> ColumnElement[datetime]:
     return func.date_trunc(literal_column("'month'"), _utc_wall(column))
 
 
+_CLASS = "owner_id, visibility, is_favorite, is_trashed, is_stack_hidden, taken_month, created_month"
+_SAME_CLASS = " AND ".join(f"c.{column} = s.{column}" for column in _CLASS.split(", "))
+COMPACT_MONTH_COUNTS = text(
+    f"""
+    WITH spread AS (
+        SELECT {_CLASS} FROM asset_month_count
+        GROUP BY {_CLASS} HAVING count(*) > 1 OR sum(count) = 0
+    ), gone AS (
+        DELETE FROM asset_month_count c USING spread s WHERE {_SAME_CLASS} RETURNING c.*
+    ), kept AS (
+        INSERT INTO asset_month_count ({_CLASS}, count)
+        SELECT {_CLASS}, sum(count) FROM gone GROUP BY {_CLASS} HAVING sum(count) <> 0
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM kept)
+    """  # noqa: S608 - built from this module's constants
+)
+
+
 @dataclass(frozen=True, slots=True)
 class BucketRequest:
     """One month of a timeline: the range of the grouping column, the caller, and what to include."""
@@ -206,10 +226,12 @@ class TimelineRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def buckets_json(self, scope: AssetScope, *, by_created_at: bool, ascending: bool) -> str:
+    async def buckets_json(
+        self, scope: AssetScope, *, by_created_at: bool, ascending: bool, scan: bool = False
+    ) -> str:
         """`[{timeBucket: "YYYY-MM-DD", count}]` per month, as JSON text: summed from the month counts
-        when they cover the filters, else counted from the assets."""
-        if counts_cover(scope):
+        when they cover the filters (unless `scan`), else counted from the assets."""
+        if counts_cover(scope) and not scan:
             counted = _counted_months(scope, by_created_at=by_created_at)
         else:
             counted = _scanned_months(scope, by_created_at=by_created_at)
@@ -302,6 +324,13 @@ class TimelineRepository:
         agg = select(*aggregates).select_from(cte).subquery("agg")
         statement = select(cast(func.to_json(literal_column("agg")), Text)).select_from(agg)
         return str(await self.db.scalar(statement))
+
+    async def compact_month_counts(self) -> int:
+        """Folds each class's rows of `asset_month_count` into one and drops classes at zero; returns
+        how many rows went. Safe beside writers: they never wait for these rows (SKIP LOCKED), and
+        a row a writer changed meanwhile is deleted at its committed value."""
+        removed = await self.db.execute(COMPACT_MONTH_COUNTS)
+        return int(removed.scalar_one())
 
     async def timeline_partners(self, user_id: uuid.UUID) -> list[uuid.UUID]:
         """Users (not deleted) who share with `user_id` and whom `user_id` shows in their timeline."""
