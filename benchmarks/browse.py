@@ -470,7 +470,10 @@ async def run(args: argparse.Namespace) -> None:
                 partner_id, _ = await login(client, args.partner_email, args.password)
                 headers = {"Authorization": f"Bearer {token}"}
                 await report(
-                    Context(client, db, headers, user_id, [partner_id], args.runs), pid, args.skip_sync
+                    Context(client, db, headers, user_id, [partner_id], args.runs),
+                    pid,
+                    args.skip_sync,
+                    args.timeline_only,
                 )
         finally:
             await db.close()
@@ -480,7 +483,7 @@ async def run(args: argparse.Namespace) -> None:
             process.wait(60)
 
 
-async def report(ctx: Context, pid: int | None, skip_sync: bool) -> None:
+async def report(ctx: Context, pid: int | None, skip_sync: bool, timeline_only: bool = False) -> None:
     db, me, everyone = ctx.db, ctx.user_id, [ctx.user_id, *ctx.partner_ids]
     counts = await db.fetchrow(
         "SELECT count(*) FILTER (WHERE owner_id = $1) AS mine, count(*) AS total FROM asset"
@@ -501,6 +504,8 @@ async def report(ctx: Context, pid: int | None, skip_sync: bool) -> None:
     await compare(ctx, f"GET /timeline/bucket {bucket}",
                   api_call(ctx, "GET", "/timeline/bucket", params={**timeline, "timeBucket": bucket}),
                   sql_call(ctx, SQL_BUCKET, me, [me], month.replace(tzinfo=None)), 20)  # fmt: skip
+    if timeline_only:
+        return
     await compare(ctx, "POST /search/metadata city",
                   api_call(ctx, "POST", "/search/metadata", json={"city": city}),
                   sql_call(ctx, SQL_SEARCH, everyone, city, None, None), None)  # fmt: skip
@@ -532,6 +537,7 @@ def main() -> None:
     parser.add_argument("--partner-email", default=PARTNER_EMAIL)
     parser.add_argument("--password", default=PASSWORD)
     parser.add_argument("--skip-sync", action="store_true", help="leave out the first full sync")
+    parser.add_argument("--timeline-only", action="store_true", help="only the three timeline rows")
     args = parser.parse_args()
     if args.url is None and args.data_dir is None:
         parser.error("give --data-dir (a server is started on it) or --url with --database-url")

@@ -235,12 +235,19 @@ STACK_TRIGGERS = [
     ),
 ]
 
+
+def month_count_backfill(condition: str = "true") -> str:
+    """Counts the assets matching `condition` (over alias `a`) into the table, for assets written
+    while the triggers were off (the migration's existing rows, a bulk load)."""
+    return (
+        f"INSERT INTO asset_month_count ({_KEY}, count)\n"
+        f"SELECT {_class('a', _hidden_now('a'))}, count(*)\n"
+        f"FROM asset a WHERE {_counted('a')} AND {condition}\nGROUP BY 1, 2, 3, 4, 5, 6, 7"
+    )
+
+
 # What the assets already hold (the table is created empty).
-BACKFILL = DatabaseObject(
-    create=f"INSERT INTO asset_month_count ({_KEY}, count)\n"
-    f"SELECT {_class('a', _hidden_now('a'))}, count(*)\n"
-    f"FROM asset a WHERE {_counted('a')}\nGROUP BY 1, 2, 3, 4, 5, 6, 7"
-)
+BACKFILL = DatabaseObject(create=month_count_backfill())
 
 MONTH_COUNT_OBJECTS = (
     ADD_FUNCTION,
