@@ -45,11 +45,14 @@ from albumen.models.stack import Stack
 from albumen.models.sync import SessionSyncCheckpoint
 from albumen.models.system import SystemMetadata, VersionHistory
 from albumen.models.tag import Tag, TagAsset, TagClosure
+from albumen.models.timeline import MONTH_COUNT_OBJECTS, AssetMonthCount, DatabaseObject
 from albumen.models.user import User, UserMetadata
 from albumen.models.workflow import Workflow, WorkflowStep
 
 __all__ = [
     "ASSET_CHECKSUM_CONSTRAINT",
+    "DATABASE_OBJECTS",
+    "MONTH_COUNT_OBJECTS",
     "Activity",
     "Album",
     "AlbumAsset",
@@ -69,9 +72,11 @@ __all__ = [
     "AssetJobStatus",
     "AssetMetadata",
     "AssetMetadataAudit",
+    "AssetMonthCount",
     "AssetOcr",
     "AssetOcrAudit",
     "Base",
+    "DatabaseObject",
     "FaceSearch",
     "GeodataPlaces",
     "IntegrityReport",
@@ -108,3 +113,6 @@ __all__ = [
     "Workflow",
     "WorkflowStep",
 ]
+
+# Created by the migration after the tables, in this order (triggers and functions).
+DATABASE_OBJECTS: tuple[DatabaseObject, ...] = MONTH_COUNT_OBJECTS

@@ -19,6 +19,7 @@ from albumen.container import Container
 from albumen.jobs.schemas import AlbumenJobName, AnyJobName, JobData, JobName
 from albumen.system.config import load_config
 from albumen.system.repository import SystemMetadataRepository
+from albumen.timeline.repository import TimelineRepository
 from albumen.uploads.repository import PartialUploadStore
 
 log = structlog.get_logger("albumen.housekeeping")
@@ -28,6 +29,8 @@ async def run_housekeeping(container: Container) -> dict[str, int]:
     async with container.database.unit_of_work() as db:
         config = await load_config(SystemMetadataRepository(db), container.settings.config_file)
     done = {"moves": await finish_pending_moves(container.database, container.storage)}
+    async with container.database.unit_of_work() as db:
+        done["month_count_rows"] = await TimelineRepository(db).compact_month_counts()
     done |= {"trash": 0, "uploads": 0, "temporaries": 0}
     if config["trash"]["enabled"]:
         done["trash"] = await purge_expired_trash(

@@ -29,12 +29,14 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from albumen.kit.db import among
 from albumen.models import (
@@ -42,6 +44,7 @@ from albumen.models import (
     Asset,
     AssetExif,
     AssetFace,
+    AssetMonthCount,
     Partner,
     Stack,
     TagAsset,
@@ -139,6 +142,44 @@ def _inside(exif: type[AssetExif], bbox: BoundingBox) -> list[ColumnElement[bool
     return conditions
 
 
+def counts_cover(scope: AssetScope) -> bool:
+    """Whether `asset_month_count` answers the month counts of `scope`: an owners' timeline with at
+    most the visibility, favourite, trash and stack filters."""
+    narrowed = (scope.album_id, scope.person_id, scope.tag_id, scope.bbox)
+    return scope.owner_ids is not None and all(value is None for value in narrowed)
+
+
+def _counted_months(scope: AssetScope, *, by_created_at: bool) -> Subquery:
+    assert scope.owner_ids is not None
+    counts = AssetMonthCount
+    month = counts.created_month if by_created_at else counts.taken_month
+    visibilities = (scope.visibility,) if scope.visibility else DEFAULT_VISIBILITIES
+    owners = list(dict.fromkeys(scope.owner_ids))
+    conditions = [
+        counts.owner_id == owners[0] if len(owners) == 1 else among(counts.owner_id, owners),
+        counts.visibility.in_([_visibility_constant(value) for value in visibilities]),
+        counts.is_trashed.is_(true() if scope.is_trashed else false()),
+    ]
+    if scope.is_favorite is not None:
+        conditions.append(counts.is_favorite.is_(true() if scope.is_favorite else false()))
+    if scope.primaries_only:
+        conditions.append(counts.is_stack_hidden.is_(false()))
+    total = func.sum(counts.count)
+    return (
+        select(month.label("month"), total.label("count"))
+        .where(*conditions)
+        .group_by(month)
+        .having(total > 0)
+        .subquery("counted")
+    )
+
+
+def _scanned_months(scope: AssetScope, *, by_created_at: bool) -> Subquery:
+    grouped = Asset.created_at if by_created_at else Asset.local_date_time
+    months = select(_month(grouped).label("month")).where(*scope_conditions(scope)).subquery("months")
+    return select(months.c.month, func.count().label("count")).group_by(months.c.month).subquery("counted")
+
+
 def _utc_wall(column: Any) -> ColumnElement[datetime]:
     """A timestamptz as the UTC wall-clock `timestamp` Immich shows (no `Z` in its JSON)."""
     return func.timezone(_UTC, column)
@@ -146,6 +187,25 @@ def _utc_wall(column: Any) -> ColumnElement[datetime]:
 
 def _month(column: Any) -> ColumnElement[datetime]:
     return func.date_trunc(literal_column("'month'"), _utc_wall(column))
+
+
+_CLASS = "owner_id, visibility, is_favorite, is_trashed, is_stack_hidden, taken_month, created_month"
+_SAME_CLASS = " AND ".join(f"c.{column} = s.{column}" for column in _CLASS.split(", "))
+COMPACT_MONTH_COUNTS = text(
+    f"""
+    WITH spread AS (
+        SELECT {_CLASS} FROM asset_month_count
+        GROUP BY {_CLASS} HAVING count(*) > 1 OR sum(count) = 0
+    ), gone AS (
+        DELETE FROM asset_month_count c USING spread s WHERE {_SAME_CLASS} RETURNING c.*
+    ), kept AS (
+        INSERT INTO asset_month_count ({_CLASS}, count)
+        SELECT {_CLASS}, sum(count) FROM gone GROUP BY {_CLASS} HAVING sum(count) <> 0
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM kept)
+    """  # noqa: S608 - built from this module's constants
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +226,15 @@ class TimelineRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def buckets_json(self, scope: AssetScope, *, by_created_at: bool, ascending: bool) -> str:
-        """`[{timeBucket: "YYYY-MM-DD", count}]` per month, as JSON text."""
-        grouped = Asset.created_at if by_created_at else Asset.local_date_time
-        months = select(_month(grouped).label("month")).where(*scope_conditions(scope)).subquery("months")
-        counted = (
-            select(months.c.month, func.count().label("count")).group_by(months.c.month).subquery("counted")
-        )
+    async def buckets_json(
+        self, scope: AssetScope, *, by_created_at: bool, ascending: bool, scan: bool = False
+    ) -> str:
+        """`[{timeBucket: "YYYY-MM-DD", count}]` per month, as JSON text: summed from the month counts
+        when they cover the filters (unless `scan`), else counted from the assets."""
+        if counts_cover(scope) and not scan:
+            counted = _counted_months(scope, by_created_at=by_created_at)
+        else:
+            counted = _scanned_months(scope, by_created_at=by_created_at)
         key = counted.c.month.asc() if ascending else counted.c.month.desc()
         entry = func.json_build_object(
             literal_column("'timeBucket'"),
@@ -262,6 +324,13 @@ class TimelineRepository:
         agg = select(*aggregates).select_from(cte).subquery("agg")
         statement = select(cast(func.to_json(literal_column("agg")), Text)).select_from(agg)
         return str(await self.db.scalar(statement))
+
+    async def compact_month_counts(self) -> int:
+        """Folds each class's rows of `asset_month_count` into one and drops classes at zero; returns
+        how many rows went. Safe beside writers: they never wait for these rows (SKIP LOCKED), and
+        a row a writer changed meanwhile is deleted at its committed value."""
+        removed = await self.db.execute(COMPACT_MONTH_COUNTS)
+        return int(removed.scalar_one())
 
     async def timeline_partners(self, user_id: uuid.UUID) -> list[uuid.UUID]:
         """Users (not deleted) who share with `user_id` and whom `user_id` shows in their timeline."""
