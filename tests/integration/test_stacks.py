@@ -177,9 +177,7 @@ async def test_change_the_primary(client: httpx.AsyncClient) -> None:
     assert unchanged.json()["primaryAssetId"] == c
 
 
-async def test_take_assets_out_down_to_the_primary(
-    client: httpx.AsyncClient, database_url: str
-) -> None:
+async def test_take_assets_out_down_to_the_primary(client: httpx.AsyncClient, database_url: str) -> None:
     alice, _ = await _people(client)
     a, b, c = await _photos(client, alice, 3)
     (outsider,) = await _photos(client, alice, 1, tag="out")

@@ -103,9 +103,7 @@ async def _own_tags(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUI
     return await repo.owned_tags(auth.user.id, ids)
 
 
-async def _activity_albums(
-    repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]
-) -> set[uuid.UUID]:
+async def _activity_albums(repo: AccessRepository, auth: AuthContext, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Albums (by id) the caller may comment on or like: a member, and activity is enabled."""
     return await repo.activity_albums(auth.user.id, ids)
 

@@ -32,9 +32,7 @@ async def get_activities(
     level: dto.ReactionLevel | None = None,
     user_id: Annotated[UUID4 | None, Query(alias="userId")] = None,
 ) -> list[dto.ActivityResponseDto]:
-    return await service.search(
-        auth, album_id, asset_id=asset_id, kind=type, level=level, user_id=user_id
-    )
+    return await service.search(auth, album_id, asset_id=asset_id, kind=type, level=level, user_id=user_id)
 
 
 @router.operation("createActivity")
