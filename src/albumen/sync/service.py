@@ -74,99 +74,115 @@ class SyncType:
     updates: Feed | None = None
 
 
-def _type(upserts: Feed, deletes: Feed | None = None, backfill: Backfill | None = None) -> SyncType:
-    return SyncType(upserts, deletes, backfill)
+Line = tuple[Entity, Rows]
 
 
-def _albums(entity: Entity, albums: Rows) -> SyncType:
-    return _type(
-        Feed(entity, albums, Scope.MY_ALBUMS), Feed(Entity.AlbumDeleteV1, rows.ALBUM_DELETES, Scope.ME)
+def _type(
+    scope: Scope,
+    upserts: Line,
+    deletes: Line | None = None,
+    *,
+    backfill: Entity | None = None,
+    updates: Line | None = None,
+    deletes_scope: Scope | None = None,
+) -> SyncType:
+    """A type whose lines all come from rows of one scope; a backfill replays the upserts' rows of
+    each partner or album added (the scope's parents)."""
+    return SyncType(
+        upserts=Feed(*upserts, scope),
+        deletes=None if deletes is None else Feed(*deletes, deletes_scope or scope),
+        backfill=None if backfill is None else Backfill(backfill, scope, upserts[1]),
+        updates=None if updates is None else Feed(*updates, scope),
     )
 
 
+ME, PARTNERS, MY_ALBUMS = Scope.ME, Scope.PARTNERS, Scope.MY_ALBUMS
+
 SYNC_TYPES: dict[Request, SyncType] = {
-    Request.AuthUsersV1: _type(Feed(Entity.AuthUserV1, rows.AUTH_USERS, Scope.ME)),
+    Request.AuthUsersV1: _type(ME, (Entity.AuthUserV1, rows.AUTH_USERS)),
     Request.UsersV1: _type(
-        Feed(Entity.UserV1, rows.USERS, Scope.EVERYONE),
-        Feed(Entity.UserDeleteV1, rows.USER_DELETES, Scope.EVERYONE),
+        Scope.EVERYONE, (Entity.UserV1, rows.USERS), (Entity.UserDeleteV1, rows.USER_DELETES)
     ),
     Request.PartnersV1: _type(
-        Feed(Entity.PartnerV1, rows.PARTNERS, Scope.ME),
-        Feed(Entity.PartnerDeleteV1, rows.PARTNER_DELETES, Scope.ME),
+        ME, (Entity.PartnerV1, rows.PARTNERS), (Entity.PartnerDeleteV1, rows.PARTNER_DELETES)
     ),
-    Request.AssetsV2: _type(
-        Feed(Entity.AssetV2, rows.ASSETS, Scope.ME), Feed(Entity.AssetDeleteV1, rows.ASSET_DELETES, Scope.ME)
-    ),
-    Request.StacksV1: _type(
-        Feed(Entity.StackV1, rows.STACKS, Scope.ME), Feed(Entity.StackDeleteV1, rows.STACK_DELETES, Scope.ME)
-    ),
+    Request.AssetsV2: _type(ME, (Entity.AssetV2, rows.ASSETS), (Entity.AssetDeleteV1, rows.ASSET_DELETES)),
+    Request.StacksV1: _type(ME, (Entity.StackV1, rows.STACKS), (Entity.StackDeleteV1, rows.STACK_DELETES)),
     Request.PartnerAssetsV2: _type(
-        Feed(Entity.PartnerAssetV2, rows.PARTNER_ASSETS, Scope.PARTNERS),
-        Feed(Entity.PartnerAssetDeleteV1, rows.ASSET_DELETES, Scope.PARTNERS),
-        Backfill(Entity.PartnerAssetBackfillV2, Scope.PARTNERS, rows.PARTNER_ASSETS),
+        PARTNERS,
+        (Entity.PartnerAssetV2, rows.PARTNER_ASSETS),
+        (Entity.PartnerAssetDeleteV1, rows.ASSET_DELETES),
+        backfill=Entity.PartnerAssetBackfillV2,
     ),
     Request.PartnerStacksV1: _type(
-        Feed(Entity.PartnerStackV1, rows.STACKS, Scope.PARTNERS),
-        Feed(Entity.PartnerStackDeleteV1, rows.STACK_DELETES, Scope.PARTNERS),
-        Backfill(Entity.PartnerStackBackfillV1, Scope.PARTNERS, rows.STACKS),
+        PARTNERS,
+        (Entity.PartnerStackV1, rows.STACKS),
+        (Entity.PartnerStackDeleteV1, rows.STACK_DELETES),
+        backfill=Entity.PartnerStackBackfillV1,
     ),
-    Request.AlbumAssetsV2: SyncType(
-        upserts=Feed(Entity.AlbumAssetCreateV2, rows.ALBUM_ASSET_CREATES, Scope.MY_ALBUMS),
-        backfill=Backfill(Entity.AlbumAssetBackfillV2, Scope.MY_ALBUMS, rows.ALBUM_ASSET_CREATES),
-        updates=Feed(Entity.AlbumAssetUpdateV2, rows.ALBUM_ASSET_UPDATES, Scope.MY_ALBUMS),
+    Request.AlbumAssetsV2: _type(
+        MY_ALBUMS,
+        (Entity.AlbumAssetCreateV2, rows.ALBUM_ASSET_CREATES),
+        backfill=Entity.AlbumAssetBackfillV2,
+        updates=(Entity.AlbumAssetUpdateV2, rows.ALBUM_ASSET_UPDATES),
     ),
-    Request.AlbumsV1: _albums(Entity.AlbumV1, rows.ALBUMS_V1),
-    Request.AlbumsV2: _albums(Entity.AlbumV2, rows.ALBUMS),
+    # An album's deletion is recorded for each member, not per album.
+    Request.AlbumsV1: _type(
+        MY_ALBUMS,
+        (Entity.AlbumV1, rows.ALBUMS_V1),
+        (Entity.AlbumDeleteV1, rows.ALBUM_DELETES),
+        deletes_scope=ME,
+    ),
+    Request.AlbumsV2: _type(
+        MY_ALBUMS, (Entity.AlbumV2, rows.ALBUMS), (Entity.AlbumDeleteV1, rows.ALBUM_DELETES), deletes_scope=ME
+    ),
     Request.AlbumUsersV1: _type(
-        Feed(Entity.AlbumUserV1, rows.ALBUM_USERS, Scope.MY_ALBUMS),
-        Feed(Entity.AlbumUserDeleteV1, rows.ALBUM_USER_DELETES, Scope.MY_ALBUMS),
-        Backfill(Entity.AlbumUserBackfillV1, Scope.MY_ALBUMS, rows.ALBUM_USERS),
+        MY_ALBUMS,
+        (Entity.AlbumUserV1, rows.ALBUM_USERS),
+        (Entity.AlbumUserDeleteV1, rows.ALBUM_USER_DELETES),
+        backfill=Entity.AlbumUserBackfillV1,
     ),
     Request.AlbumToAssetsV1: _type(
-        Feed(Entity.AlbumToAssetV1, rows.ALBUM_TO_ASSETS, Scope.MY_ALBUMS),
-        Feed(Entity.AlbumToAssetDeleteV1, rows.ALBUM_TO_ASSET_DELETES, Scope.MY_ALBUMS),
-        Backfill(Entity.AlbumToAssetBackfillV1, Scope.MY_ALBUMS, rows.ALBUM_TO_ASSETS),
+        MY_ALBUMS,
+        (Entity.AlbumToAssetV1, rows.ALBUM_TO_ASSETS),
+        (Entity.AlbumToAssetDeleteV1, rows.ALBUM_TO_ASSET_DELETES),
+        backfill=Entity.AlbumToAssetBackfillV1,
     ),
-    Request.AssetExifsV1: _type(Feed(Entity.AssetExifV1, rows.EXIFS, Scope.ME)),
-    Request.AlbumAssetExifsV1: SyncType(
-        upserts=Feed(Entity.AlbumAssetExifCreateV1, rows.ALBUM_EXIF_CREATES, Scope.MY_ALBUMS),
-        backfill=Backfill(Entity.AlbumAssetExifBackfillV1, Scope.MY_ALBUMS, rows.ALBUM_EXIF_CREATES),
-        updates=Feed(Entity.AlbumAssetExifUpdateV1, rows.ALBUM_EXIF_UPDATES, Scope.MY_ALBUMS),
+    Request.AssetExifsV1: _type(ME, (Entity.AssetExifV1, rows.EXIFS)),
+    Request.AlbumAssetExifsV1: _type(
+        MY_ALBUMS,
+        (Entity.AlbumAssetExifCreateV1, rows.ALBUM_EXIF_CREATES),
+        backfill=Entity.AlbumAssetExifBackfillV1,
+        updates=(Entity.AlbumAssetExifUpdateV1, rows.ALBUM_EXIF_UPDATES),
     ),
-    Request.AssetOcrV1: _type(
-        Feed(Entity.AssetOcrV1, rows.OCR, Scope.ME), Feed(Entity.AssetOcrDeleteV1, rows.OCR_DELETES, Scope.ME)
-    ),
+    Request.AssetOcrV1: _type(ME, (Entity.AssetOcrV1, rows.OCR), (Entity.AssetOcrDeleteV1, rows.OCR_DELETES)),
     Request.PartnerAssetExifsV1: _type(
-        Feed(Entity.PartnerAssetExifV1, rows.EXIFS, Scope.PARTNERS),
-        backfill=Backfill(Entity.PartnerAssetExifBackfillV1, Scope.PARTNERS, rows.EXIFS),
+        PARTNERS, (Entity.PartnerAssetExifV1, rows.EXIFS), backfill=Entity.PartnerAssetExifBackfillV1
     ),
     Request.MemoriesV1: _type(
-        Feed(Entity.MemoryV1, rows.MEMORIES, Scope.ME),
-        Feed(Entity.MemoryDeleteV1, rows.MEMORY_DELETES, Scope.ME),
+        ME, (Entity.MemoryV1, rows.MEMORIES), (Entity.MemoryDeleteV1, rows.MEMORY_DELETES)
     ),
     Request.MemoryToAssetsV1: _type(
-        Feed(Entity.MemoryToAssetV1, rows.MEMORY_ASSETS, Scope.ME),
-        Feed(Entity.MemoryToAssetDeleteV1, rows.MEMORY_ASSET_DELETES, Scope.ME),
+        ME,
+        (Entity.MemoryToAssetV1, rows.MEMORY_ASSETS),
+        (Entity.MemoryToAssetDeleteV1, rows.MEMORY_ASSET_DELETES),
     ),
-    Request.PeopleV1: _type(
-        Feed(Entity.PersonV1, rows.PEOPLE, Scope.ME),
-        Feed(Entity.PersonDeleteV1, rows.PERSON_DELETES, Scope.ME),
-    ),
+    Request.PeopleV1: _type(ME, (Entity.PersonV1, rows.PEOPLE), (Entity.PersonDeleteV1, rows.PERSON_DELETES)),
     Request.AssetFacesV2: _type(
-        Feed(Entity.AssetFaceV2, rows.FACES, Scope.ME),
-        Feed(Entity.AssetFaceDeleteV1, rows.FACE_DELETES, Scope.ME),
+        ME, (Entity.AssetFaceV2, rows.FACES), (Entity.AssetFaceDeleteV1, rows.FACE_DELETES)
     ),
     Request.UserMetadataV1: _type(
-        Feed(Entity.UserMetadataV1, rows.USER_METADATA, Scope.ME),
-        Feed(Entity.UserMetadataDeleteV1, rows.USER_METADATA_DELETES, Scope.ME),
+        ME,
+        (Entity.UserMetadataV1, rows.USER_METADATA),
+        (Entity.UserMetadataDeleteV1, rows.USER_METADATA_DELETES),
     ),
     Request.AssetMetadataV1: _type(
-        Feed(Entity.AssetMetadataV1, rows.ASSET_METADATA, Scope.ME),
-        Feed(Entity.AssetMetadataDeleteV1, rows.ASSET_METADATA_DELETES, Scope.ME),
+        ME,
+        (Entity.AssetMetadataV1, rows.ASSET_METADATA),
+        (Entity.AssetMetadataDeleteV1, rows.ASSET_METADATA_DELETES),
     ),
     Request.AssetEditsV1: _type(
-        Feed(Entity.AssetEditV1, rows.EDITS, Scope.ME),
-        Feed(Entity.AssetEditDeleteV1, rows.EDIT_DELETES, Scope.ME),
+        ME, (Entity.AssetEditV1, rows.EDITS), (Entity.AssetEditDeleteV1, rows.EDIT_DELETES)
     ),
 }
 
