@@ -1,5 +1,7 @@
-"""SQL of the sync stream: for each entity type the deletions (audit rows) and upserts a user may see,
-as keyset-ordered statements whose first column is the id the client acknowledges; plus checkpoints.
+"""SQL of the sync stream, table-driven: each kind of line the client receives is one `Rows`
+declaration (the table or audit table, the id the client acks, the columns under their JSON names,
+how visibility reaches the owner), and one statement builder (`changes`) turns any of them into the
+keyset-ordered rows a user may see; `lines` streams those rows as finished JSON lines. Plus checkpoints.
 
 Every statement selects its data columns already labelled with the client's (camelCase) names and
 binary columns already in base64; PostgreSQL then writes the JSON lines themselves (`lines`).
@@ -11,14 +13,18 @@ import asyncio
 import contextlib
 import typing
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Select,
+    Uuid,
+    bindparam,
     case,
     cast,
     delete,
@@ -33,8 +39,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
+from albumen.immich import dto
 from albumen.kit.ids import uuid7
 from albumen.kit.time import utcnow
 from albumen.models import (
@@ -72,8 +78,8 @@ from albumen.models import (
     UserMetadata,
     UserMetadataAudit,
 )
+from albumen.sync.schemas import Scope
 
-# Rows fetched per round trip from the server-side cursor: memory stays flat however many rows match.
 # COPY chunks buffered between PostgreSQL and the response: enough to keep both busy, memory flat.
 COPY_QUEUE_CHUNKS = 8
 ACK_ID = "ackId"
@@ -96,136 +102,439 @@ AUDIT_TABLES = (
     UserMetadataAudit,
 )
 
-# A statement the service hands back to this repository to stream (built by the functions below).
+# A statement the service hands back to this repository to stream (built by `changes`).
 Statement = Select[Any]
+# Given an owner-like column (a user, an album), the condition that the stream's user sees it.
+Match = Callable[[Any], ColumnElement[bool]]
+# The user whose stream it is, for the few columns that depend on who looks (album assets' favourites).
+VIEWER = bindparam("viewer", type_=Uuid)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """One kind of sync line: the rows of a table (or an audit table) as the client receives them."""
+
+    key: Any  # the id the client acks: rows stream in its order, from its checkpoint on
+    columns: dict[str, Any]  # the line's data: JSON name -> SQL
+    visible: Callable[[Match], ColumnElement[bool]]  # which rows, given which owners/albums count
+    dto: type[BaseModel]  # the spec's schema of the data (checked by tests)
+    join: tuple[Any, Any] | None = None  # (table, on clause) the columns or the owner come from
+    bounded_by: Any = None  # the column a backfill's or known-rows bound applies to (default: key)
 
 
 def _base64(column: Any) -> ColumnElement[Any]:
-    # PostgreSQL wraps base64 at 76 characters; checksums and thumbhashes are shorter, but be safe.
-    return func.translate(func.encode(column, "base64"), "\n", "")
+    # PostgreSQL wraps base64 every 76 characters (57 bytes). Checksums and thumbhashes are shorter, so
+    # translate() (a sixth of an asset line's CPU) runs only for a longer value.
+    encoded = func.encode(column, "base64")
+    return case((func.octet_length(column) <= 57, encoded), else_=func.translate(encoded, "\n", ""))
 
 
-def _labelled(pairs: dict[str, Any]) -> list[ColumnElement[Any]]:
-    return [column.label(name) for name, column in pairs.items()]
+def _owned_by(*columns: Any) -> Callable[[Match], ColumnElement[bool]]:
+    """Visible when any of these columns (owner, either side of a partnership, album) matches."""
+    return lambda match: or_(*(match(column) for column in columns))
 
 
-def _asset_columns(is_favorite: ColumnElement[Any] | InstrumentedAttribute[Any]) -> list[ColumnElement[Any]]:
-    return _labelled(
-        {
-            "id": Asset.id,
-            "ownerId": Asset.owner_id,
-            "originalFileName": Asset.original_file_name,
-            "thumbhash": _base64(Asset.thumbhash),
-            "checksum": _base64(Asset.checksum),
-            "fileCreatedAt": Asset.file_created_at,
-            "fileModifiedAt": Asset.file_modified_at,
-            "createdAt": Asset.created_at,
-            "localDateTime": Asset.local_date_time,
-            "type": Asset.type,
-            "deletedAt": Asset.deleted_at,
-            "isFavorite": is_favorite,
-            "visibility": Asset.visibility,
-            "duration": Asset.duration,
-            "livePhotoVideoId": Asset.live_photo_video_id,
-            "stackId": Asset.stack_id,
-            "libraryId": Asset.library_id,
-            "width": Asset.width,
-            "height": Asset.height,
-            "isEdited": Asset.is_edited,
-        }
+def _owned_through(local: Any, parent_id: Any, parent_owner: Any) -> Callable[[Match], ColumnElement[bool]]:
+    """Visible when the parent row `local` points at (an asset, a memory) has a matching owner."""
+    return lambda match: local.in_(select(parent_id).where(match(parent_owner)))
+
+
+def _asset_columns(is_favorite: Any) -> dict[str, Any]:
+    return {
+        "id": Asset.id,
+        "ownerId": Asset.owner_id,
+        "originalFileName": Asset.original_file_name,
+        "thumbhash": _base64(Asset.thumbhash),
+        "checksum": _base64(Asset.checksum),
+        "fileCreatedAt": Asset.file_created_at,
+        "fileModifiedAt": Asset.file_modified_at,
+        "createdAt": Asset.created_at,
+        "localDateTime": Asset.local_date_time,
+        "type": Asset.type,
+        "deletedAt": Asset.deleted_at,
+        "isFavorite": is_favorite,
+        "visibility": Asset.visibility,
+        "duration": Asset.duration,
+        "livePhotoVideoId": Asset.live_photo_video_id,
+        "stackId": Asset.stack_id,
+        "libraryId": Asset.library_id,
+        "width": Asset.width,
+        "height": Asset.height,
+        "isEdited": Asset.is_edited,
+    }
+
+
+EXIF_COLUMNS: dict[str, Any] = {
+    "assetId": AssetExif.asset_id,
+    "description": AssetExif.description,
+    "exifImageWidth": AssetExif.exif_image_width,
+    "exifImageHeight": AssetExif.exif_image_height,
+    "fileSizeInByte": AssetExif.file_size_in_byte,
+    "orientation": AssetExif.orientation,
+    "dateTimeOriginal": AssetExif.date_time_original,
+    "modifyDate": AssetExif.modify_date,
+    "timeZone": AssetExif.time_zone,
+    "latitude": AssetExif.latitude,
+    "longitude": AssetExif.longitude,
+    "projectionType": AssetExif.projection_type,
+    "city": AssetExif.city,
+    "state": AssetExif.state,
+    "country": AssetExif.country,
+    "make": AssetExif.make,
+    "model": AssetExif.model,
+    "lensModel": AssetExif.lens_model,
+    "fNumber": AssetExif.f_number,
+    "focalLength": AssetExif.focal_length,
+    "iso": AssetExif.iso,
+    "exposureTime": AssetExif.exposure_time,
+    "profileDescription": AssetExif.profile_description,
+    "rating": AssetExif.rating,
+    "fps": AssetExif.fps,
+}
+
+USER_COLUMNS: dict[str, Any] = {
+    "id": User.id,
+    "name": User.name,
+    "email": User.email,
+    "avatarColor": User.avatar_color,
+    "deletedAt": User.deleted_at,
+    "hasProfileImage": User.profile_image_path != "",
+    "profileChangedAt": User.profile_changed_at,
+}
+
+ALBUM_COLUMNS: dict[str, Any] = {
+    "id": Album.id,
+    "name": Album.album_name,
+    "description": Album.description,
+    "createdAt": Album.created_at,
+    "updatedAt": Album.updated_at,
+    "thumbnailAssetId": Album.album_thumbnail_asset_id,
+    "isActivityEnabled": Album.is_activity_enabled,
+    "order": Album.order,
+}
+
+STACK_COLUMNS: dict[str, Any] = {
+    "id": Stack.id,
+    "createdAt": Stack.created_at,
+    "updatedAt": Stack.updated_at,
+    "primaryAssetId": Stack.primary_asset_id,
+    "ownerId": Stack.owner_id,
+}
+
+# Only the owner's favourite flag means anything to someone else looking at an album's asset.
+_VIEWERS_FAVORITE = case((Asset.owner_id == VIEWER, Asset.is_favorite), else_=false())
+_ALBUM_OWNER = (
+    select(AlbumUser.user_id)
+    .where(AlbumUser.album_id == Album.id, AlbumUser.role == "owner")
+    .scalar_subquery()
+)
+# Rows of a table keyed by asset: visible when the asset's owner matches.
+_BY_ASSET_OWNER = _owned_by(Asset.owner_id)
+
+
+# -- users and partners -------------------------------------------------------------------------------
+
+AUTH_USERS = Rows(
+    User.update_id,
+    {
+        **USER_COLUMNS,
+        "isAdmin": User.is_admin,
+        "pinCode": User.pin_code,
+        "oauthId": User.oauth_id,
+        "storageLabel": User.storage_label,
+        "quotaSizeInBytes": User.quota_size_in_bytes,
+        "quotaUsageInBytes": User.quota_usage_in_bytes,
+    },
+    _owned_by(User.id),
+    dto.SyncAuthUserV1,
+)
+USERS = Rows(User.update_id, USER_COLUMNS, _owned_by(User.id), dto.SyncUserV1)
+USER_DELETES = Rows(
+    UserAudit.id, {"userId": UserAudit.user_id}, _owned_by(UserAudit.user_id), dto.SyncUserDeleteV1
+)
+PARTNERS = Rows(
+    Partner.update_id,
+    {
+        "sharedById": Partner.shared_by_id,
+        "sharedWithId": Partner.shared_with_id,
+        "inTimeline": Partner.in_timeline,
+    },
+    _owned_by(Partner.shared_by_id, Partner.shared_with_id),
+    dto.SyncPartnerV1,
+)
+PARTNER_DELETES = Rows(
+    PartnerAudit.id,
+    {"sharedById": PartnerAudit.shared_by_id, "sharedWithId": PartnerAudit.shared_with_id},
+    _owned_by(PartnerAudit.shared_by_id, PartnerAudit.shared_with_id),
+    dto.SyncPartnerDeleteV1,
+)
+
+# -- assets, their EXIF and what hangs off them ---------------------------------------------------------
+
+ASSETS = Rows(Asset.update_id, _asset_columns(Asset.is_favorite), _owned_by(Asset.owner_id), dto.SyncAssetV2)
+# A partner's favourites are theirs, not the viewer's.
+PARTNER_ASSETS = Rows(Asset.update_id, _asset_columns(false()), _owned_by(Asset.owner_id), dto.SyncAssetV2)
+ASSET_DELETES = Rows(
+    AssetAudit.id, {"assetId": AssetAudit.asset_id}, _owned_by(AssetAudit.owner_id), dto.SyncAssetDeleteV1
+)
+EXIFS = Rows(
+    AssetExif.update_id,
+    EXIF_COLUMNS,
+    _owned_through(AssetExif.asset_id, Asset.id, Asset.owner_id),
+    dto.SyncAssetExifV1,
+)
+EDITS = Rows(
+    AssetEdit.update_id,
+    {
+        "id": AssetEdit.id,
+        "assetId": AssetEdit.asset_id,
+        "sequence": AssetEdit.sequence,
+        "action": AssetEdit.action,
+        "parameters": AssetEdit.parameters,
+    },
+    _BY_ASSET_OWNER,
+    dto.SyncAssetEditV1,
+    join=(Asset, Asset.id == AssetEdit.asset_id),
+)
+EDIT_DELETES = Rows(
+    AssetEditAudit.id,
+    {"editId": AssetEditAudit.edit_id},
+    _BY_ASSET_OWNER,
+    dto.SyncAssetEditDeleteV1,
+    join=(Asset, Asset.id == AssetEditAudit.asset_id),
+)
+ASSET_METADATA = Rows(
+    AssetMetadata.update_id,
+    {"assetId": AssetMetadata.asset_id, "key": AssetMetadata.key, "value": AssetMetadata.value},
+    _BY_ASSET_OWNER,
+    dto.SyncAssetMetadataV1,
+    join=(Asset, Asset.id == AssetMetadata.asset_id),
+)
+ASSET_METADATA_DELETES = Rows(
+    AssetMetadataAudit.id,
+    {"assetId": AssetMetadataAudit.asset_id, "key": AssetMetadataAudit.key},
+    _BY_ASSET_OWNER,
+    dto.SyncAssetMetadataDeleteV1,
+    join=(Asset, Asset.id == AssetMetadataAudit.asset_id),
+)
+OCR = Rows(
+    AssetOcr.update_id,
+    {
+        "id": AssetOcr.id,
+        "assetId": AssetOcr.asset_id,
+        "x1": AssetOcr.x1,
+        "y1": AssetOcr.y1,
+        "x2": AssetOcr.x2,
+        "y2": AssetOcr.y2,
+        "x3": AssetOcr.x3,
+        "y3": AssetOcr.y3,
+        "x4": AssetOcr.x4,
+        "y4": AssetOcr.y4,
+        "text": AssetOcr.text,
+        "boxScore": AssetOcr.box_score,
+        "textScore": AssetOcr.text_score,
+        "isVisible": AssetOcr.is_visible,
+    },
+    _BY_ASSET_OWNER,
+    dto.SyncAssetOcrV1,
+    join=(Asset, Asset.id == AssetOcr.asset_id),
+)
+OCR_DELETES = Rows(
+    AssetOcrAudit.id,
+    {"id": AssetOcrAudit.id, "assetId": AssetOcrAudit.asset_id, "deletedAt": AssetOcrAudit.deleted_at},
+    _BY_ASSET_OWNER,
+    dto.SyncAssetOcrDeleteV1,
+    join=(Asset, Asset.id == AssetOcrAudit.asset_id),
+)
+FACES = Rows(
+    AssetFace.update_id,
+    {
+        "id": AssetFace.id,
+        "assetId": AssetFace.asset_id,
+        "personId": AssetFace.person_id,
+        "imageWidth": AssetFace.image_width,
+        "imageHeight": AssetFace.image_height,
+        "boundingBoxX1": AssetFace.bounding_box_x1,
+        "boundingBoxY1": AssetFace.bounding_box_y1,
+        "boundingBoxX2": AssetFace.bounding_box_x2,
+        "boundingBoxY2": AssetFace.bounding_box_y2,
+        "sourceType": AssetFace.source_type,
+        "isVisible": AssetFace.is_visible,
+        "deletedAt": AssetFace.deleted_at,
+    },
+    _BY_ASSET_OWNER,
+    dto.SyncAssetFaceV2,
+    join=(Asset, Asset.id == AssetFace.asset_id),
+)
+FACE_DELETES = Rows(
+    AssetFaceAudit.id,
+    {"assetFaceId": AssetFaceAudit.asset_face_id},
+    _BY_ASSET_OWNER,
+    dto.SyncAssetFaceDeleteV1,
+    join=(Asset, Asset.id == AssetFaceAudit.asset_id),
+)
+STACKS = Rows(Stack.update_id, STACK_COLUMNS, _owned_by(Stack.owner_id), dto.SyncStackV1)
+STACK_DELETES = Rows(
+    StackAudit.id, {"stackId": StackAudit.stack_id}, _owned_by(StackAudit.user_id), dto.SyncStackDeleteV1
+)
+
+# -- albums: visible through the user's memberships -----------------------------------------------------
+
+ALBUMS_V1 = Rows(
+    Album.update_id, {**ALBUM_COLUMNS, "ownerId": _ALBUM_OWNER}, _owned_by(Album.id), dto.SyncAlbumV1
+)
+ALBUMS = Rows(Album.update_id, ALBUM_COLUMNS, _owned_by(Album.id), dto.SyncAlbumV2)
+# An album's deletion goes to each member (one audit row per user).
+ALBUM_DELETES = Rows(
+    AlbumAudit.id, {"albumId": AlbumAudit.album_id}, _owned_by(AlbumAudit.user_id), dto.SyncAlbumDeleteV1
+)
+ALBUM_USERS = Rows(
+    AlbumUser.update_id,
+    {"albumId": AlbumUser.album_id, "userId": AlbumUser.user_id, "role": AlbumUser.role},
+    _owned_by(AlbumUser.album_id),
+    dto.SyncAlbumUserV1,
+)
+ALBUM_USER_DELETES = Rows(
+    AlbumUserAudit.id,
+    {"albumId": AlbumUserAudit.album_id, "userId": AlbumUserAudit.user_id},
+    _owned_by(AlbumUserAudit.album_id),
+    dto.SyncAlbumUserDeleteV1,
+)
+ALBUM_TO_ASSETS = Rows(
+    AlbumAsset.update_id,
+    {"albumId": AlbumAsset.album_id, "assetId": AlbumAsset.asset_id},
+    _owned_by(AlbumAsset.album_id),
+    dto.SyncAlbumToAssetV1,
+)
+ALBUM_TO_ASSET_DELETES = Rows(
+    AlbumAssetAudit.id,
+    {"albumId": AlbumAssetAudit.album_id, "assetId": AlbumAssetAudit.asset_id},
+    _owned_by(AlbumAssetAudit.album_id),
+    dto.SyncAlbumToAssetDeleteV1,
+)
+# Assets (and their EXIF) as they entered the user's albums, keyed by the album_asset row ...
+ALBUM_ASSET_CREATES = Rows(
+    AlbumAsset.update_id,
+    _asset_columns(_VIEWERS_FAVORITE),
+    _owned_by(AlbumAsset.album_id),
+    dto.SyncAssetV2,
+    join=(Asset, Asset.id == AlbumAsset.asset_id),
+)
+ALBUM_EXIF_CREATES = Rows(
+    AlbumAsset.update_id,
+    EXIF_COLUMNS,
+    _owned_by(AlbumAsset.album_id),
+    dto.SyncAssetExifV1,
+    join=(AssetExif, AssetExif.asset_id == AlbumAsset.asset_id),
+)
+# ... and later changes to them, keyed by the asset's row, for those added up to a known album_asset row.
+ALBUM_ASSET_UPDATES = Rows(
+    Asset.update_id,
+    _asset_columns(_VIEWERS_FAVORITE),
+    _owned_by(AlbumAsset.album_id),
+    dto.SyncAssetV2,
+    join=(AlbumAsset, AlbumAsset.asset_id == Asset.id),
+    bounded_by=AlbumAsset.update_id,
+)
+ALBUM_EXIF_UPDATES = Rows(
+    AssetExif.update_id,
+    EXIF_COLUMNS,
+    _owned_by(AlbumAsset.album_id),
+    dto.SyncAssetExifV1,
+    join=(AlbumAsset, AlbumAsset.asset_id == AssetExif.asset_id),
+    bounded_by=AlbumAsset.update_id,
+)
+
+# -- memories, people, user metadata ------------------------------------------------------------------
+
+MEMORIES = Rows(
+    Memory.update_id,
+    {
+        "id": Memory.id,
+        "createdAt": Memory.created_at,
+        "updatedAt": Memory.updated_at,
+        "deletedAt": Memory.deleted_at,
+        "ownerId": Memory.owner_id,
+        "type": Memory.type,
+        "data": Memory.data,
+        "isSaved": Memory.is_saved,
+        "memoryAt": Memory.memory_at,
+        "seenAt": Memory.seen_at,
+        "showAt": Memory.show_at,
+        "hideAt": Memory.hide_at,
+    },
+    _owned_by(Memory.owner_id),
+    dto.SyncMemoryV1,
+)
+MEMORY_DELETES = Rows(
+    MemoryAudit.id,
+    {"memoryId": MemoryAudit.memory_id},
+    _owned_by(MemoryAudit.user_id),
+    dto.SyncMemoryDeleteV1,
+)
+MEMORY_ASSETS = Rows(
+    MemoryAsset.update_id,
+    {"memoryId": MemoryAsset.memory_id, "assetId": MemoryAsset.asset_id},
+    _owned_through(MemoryAsset.memory_id, Memory.id, Memory.owner_id),
+    dto.SyncMemoryAssetV1,
+)
+MEMORY_ASSET_DELETES = Rows(
+    MemoryAssetAudit.id,
+    {"memoryId": MemoryAssetAudit.memory_id, "assetId": MemoryAssetAudit.asset_id},
+    _owned_through(MemoryAssetAudit.memory_id, Memory.id, Memory.owner_id),
+    dto.SyncMemoryAssetDeleteV1,
+)
+PEOPLE = Rows(
+    Person.update_id,
+    {
+        "id": Person.id,
+        "createdAt": Person.created_at,
+        "updatedAt": Person.updated_at,
+        "ownerId": Person.owner_id,
+        "name": Person.name,
+        # A date in the table, a timestamp (midnight UTC) in the protocol.
+        "birthDate": func.timezone("UTC", cast(Person.birth_date, DateTime)),
+        "isHidden": Person.is_hidden,
+        "isFavorite": Person.is_favorite,
+        "color": Person.color,
+        "faceAssetId": Person.face_asset_id,
+    },
+    _owned_by(Person.owner_id),
+    dto.SyncPersonV1,
+)
+PERSON_DELETES = Rows(
+    PersonAudit.id,
+    {"personId": PersonAudit.person_id},
+    _owned_by(PersonAudit.owner_id),
+    dto.SyncPersonDeleteV1,
+)
+USER_METADATA = Rows(
+    UserMetadata.update_id,
+    {"userId": UserMetadata.user_id, "key": UserMetadata.key, "value": UserMetadata.value},
+    _owned_by(UserMetadata.user_id),
+    dto.SyncUserMetadataV1,
+)
+USER_METADATA_DELETES = Rows(
+    UserMetadataAudit.id,
+    {"userId": UserMetadataAudit.user_id, "key": UserMetadataAudit.key},
+    _owned_by(UserMetadataAudit.user_id),
+    dto.SyncUserMetadataDeleteV1,
+)
+
+
+def line_query(statement: Select[Any], entity: str, create_id: uuid.UUID | None = None) -> Select[Any]:
+    """The query whose one column is each row's finished JSON line (type, data, ack)."""
+    rows = statement.subquery("s")
+    data = select(*[column for column in rows.c if column.name != ACK_ID]).correlate(rows).lateral("d")
+    backfill = f"{create_id}|" if create_id is not None else ""
+    line = func.concat(
+        f'{{"type":"{entity}","data":',
+        func.row_to_json(literal_column("d")),
+        f',"ack":"{entity}|{backfill}',
+        rows.c[ACK_ID],
+        '"}',
     )
-
-
-EXIF_COLUMNS = _labelled(
-    {
-        "assetId": AssetExif.asset_id,
-        "description": AssetExif.description,
-        "exifImageWidth": AssetExif.exif_image_width,
-        "exifImageHeight": AssetExif.exif_image_height,
-        "fileSizeInByte": AssetExif.file_size_in_byte,
-        "orientation": AssetExif.orientation,
-        "dateTimeOriginal": AssetExif.date_time_original,
-        "modifyDate": AssetExif.modify_date,
-        "timeZone": AssetExif.time_zone,
-        "latitude": AssetExif.latitude,
-        "longitude": AssetExif.longitude,
-        "projectionType": AssetExif.projection_type,
-        "city": AssetExif.city,
-        "state": AssetExif.state,
-        "country": AssetExif.country,
-        "make": AssetExif.make,
-        "model": AssetExif.model,
-        "lensModel": AssetExif.lens_model,
-        "fNumber": AssetExif.f_number,
-        "focalLength": AssetExif.focal_length,
-        "iso": AssetExif.iso,
-        "exposureTime": AssetExif.exposure_time,
-        "profileDescription": AssetExif.profile_description,
-        "rating": AssetExif.rating,
-        "fps": AssetExif.fps,
-    }
-)
-
-USER_COLUMNS = _labelled(
-    {
-        "id": User.id,
-        "name": User.name,
-        "email": User.email,
-        "avatarColor": User.avatar_color,
-        "deletedAt": User.deleted_at,
-        "hasProfileImage": User.profile_image_path != "",
-        "profileChangedAt": User.profile_changed_at,
-    }
-)
-
-ALBUM_COLUMNS = _labelled(
-    {
-        "id": Album.id,
-        "name": Album.album_name,
-        "description": Album.description,
-        "createdAt": Album.created_at,
-        "updatedAt": Album.updated_at,
-        "thumbnailAssetId": Album.album_thumbnail_asset_id,
-        "isActivityEnabled": Album.is_activity_enabled,
-        "order": Album.order,
-    }
-)
-
-ALBUM_USER_COLUMNS = _labelled(
-    {"albumId": AlbumUser.album_id, "userId": AlbumUser.user_id, "role": AlbumUser.role}
-)
-ALBUM_TO_ASSET_COLUMNS = _labelled({"albumId": AlbumAsset.album_id, "assetId": AlbumAsset.asset_id})
-STACK_COLUMNS = _labelled(
-    {
-        "id": Stack.id,
-        "createdAt": Stack.created_at,
-        "updatedAt": Stack.updated_at,
-        "primaryAssetId": Stack.primary_asset_id,
-        "ownerId": Stack.owner_id,
-    }
-)
-
-
-def _upserts(
-    update_id: Any, columns: Sequence[ColumnElement[Any]], now: uuid.UUID, after: uuid.UUID | None
-) -> Select[Any]:
-    """Rows changed after the client's checkpoint and before the stream's start, oldest first."""
-    statement = select(update_id.label(ACK_ID), *columns).where(update_id < now)
-    if after is not None:
-        statement = statement.where(update_id > after)
-    return statement.order_by(update_id)
-
-
-def _backfill(
-    update_id: Any,
-    columns: Sequence[ColumnElement[Any]],
-    now: uuid.UUID,
-    after: uuid.UUID | None,
-    until: uuid.UUID,
-) -> Select[Any]:
-    """Rows the client missed because it could not see them yet: up to its upsert checkpoint."""
-    statement = _upserts(update_id, columns, now, after)
-    return statement.where(update_id <= until)
+    return select(line).select_from(rows).join(data, true()).order_by(rows.c[ACK_ID])
 
 
 class SyncRepository:
@@ -236,6 +545,60 @@ class SyncRepository:
         """Timestamps in the JSON PostgreSQL writes come out in UTC (`…+00:00`) whatever the server's zone."""
         await self.db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
 
+    # -- the one statement builder ----------------------------------------------------------------------
+
+    def _match(self, whose: Scope | uuid.UUID, user_id: uuid.UUID) -> Match:
+        if isinstance(whose, uuid.UUID):
+            return lambda column: column == whose
+        if whose is Scope.EVERYONE:
+            return lambda _column: true()
+        if whose is Scope.ME:
+            return lambda column: column == user_id
+        if whose is Scope.PARTNERS:
+            sharers = select(Partner.shared_by_id).where(Partner.shared_with_id == user_id)
+            return lambda column: column.in_(sharers)
+        albums = select(AlbumUser.album_id).where(AlbumUser.user_id == user_id)
+        return lambda column: column.in_(albums)
+
+    def changes(
+        self,
+        rows: Rows,
+        whose: Scope | uuid.UUID,
+        user_id: uuid.UUID,
+        now: uuid.UUID,
+        after: uuid.UUID | None,
+        until: uuid.UUID | None = None,
+    ) -> Statement:
+        """The `rows` the user sees (`whose`: a scope of the user, or one partner's or album's id for a
+        backfill) changed after the checkpoint `after` and before the stream's start `now`, oldest
+        first; with `until`, only those up to it (in `bounded_by`: what the client could not see yet,
+        or the album rows it already has)."""
+        columns = [column.label(name) for name, column in rows.columns.items()]
+        statement = select(rows.key.label(ACK_ID), *columns)
+        if rows.join is not None:
+            statement = statement.join(*rows.join)
+        statement = statement.where(rows.key < now, rows.visible(self._match(whose, user_id)))
+        if after is not None:
+            statement = statement.where(rows.key > after)
+        if until is not None:
+            statement = statement.where((rows.key if rows.bounded_by is None else rows.bounded_by) <= until)
+        return statement.order_by(rows.key).params(viewer=user_id)
+
+    async def parents_added_after(
+        self, parents: Scope, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(partner or album, createId) of the user's partnerships or album memberships, from `after` on
+        (inclusive: a backfill may have stopped half way through that one)."""
+        if parents is Scope.PARTNERS:
+            parent, create_id, user = Partner.shared_by_id, Partner.create_id, Partner.shared_with_id
+        else:
+            parent, create_id, user = AlbumUser.album_id, AlbumUser.create_id, AlbumUser.user_id
+        statement = select(parent, create_id).where(user == user_id, create_id < now)
+        if after is not None:
+            statement = statement.where(create_id >= after)
+        rows = await self.db.execute(statement.order_by(create_id))
+        return [(row[0], row[1]) for row in rows]
+
     async def lines(
         self, statement: Select[Any], entity: str, create_id: uuid.UUID | None = None
     ) -> AsyncIterator[bytes]:
@@ -243,17 +606,7 @@ class SyncRepository:
         writes each whole line (`row_to_json` of the data columns) and sends them without waiting for
         a fetch per page, so Python only passes bytes on: no per-row objects, flat memory (at most
         a few chunks queued) however many rows match."""
-        rows = statement.subquery("s")
-        data = select(*[column for column in rows.c if column.name != ACK_ID]).correlate(rows).lateral("d")
-        backfill = f"{create_id}|" if create_id is not None else ""
-        line = func.concat(
-            f'{{"type":"{entity}","data":',
-            func.row_to_json(literal_column("d")),
-            f',"ack":"{entity}|{backfill}',
-            rows.c[ACK_ID],
-            '"}',
-        )
-        query = select(line).select_from(rows).join(data, true()).order_by(rows.c[ACK_ID])
+        query = line_query(statement, entity, create_id)
         connection = await self.db.connection()
         compiled = query.compile(dialect=connection.dialect)
         values = compiled.construct_params()
@@ -282,481 +635,6 @@ class SyncRepository:
                 copying.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await copying
-
-    # -- who the user sees ----------------------------------------------------------------------------
-
-    def _my_album_ids(self, user_id: uuid.UUID) -> Select[Any]:
-        return select(AlbumUser.album_id).where(AlbumUser.user_id == user_id)
-
-    def _partner_ids(self, user_id: uuid.UUID) -> Select[Any]:
-        """Owners who share their library with the user."""
-        return select(Partner.shared_by_id).where(Partner.shared_with_id == user_id)
-
-    async def partners_created_after(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(sharer, createId) of partnerships with the user, from `after` on (inclusive: a backfill
-        may have stopped half way through that one)."""
-        statement = select(Partner.shared_by_id, Partner.create_id).where(
-            Partner.shared_with_id == user_id, Partner.create_id < now
-        )
-        if after is not None:
-            statement = statement.where(Partner.create_id >= after)
-        rows = await self.db.execute(statement.order_by(Partner.create_id))
-        return [(row[0], row[1]) for row in rows]
-
-    async def albums_joined_after(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(album, createId) of the user's album memberships, from `after` on (inclusive)."""
-        statement = select(AlbumUser.album_id, AlbumUser.create_id).where(
-            AlbumUser.user_id == user_id, AlbumUser.create_id < now
-        )
-        if after is not None:
-            statement = statement.where(AlbumUser.create_id >= after)
-        rows = await self.db.execute(statement.order_by(AlbumUser.create_id))
-        return [(row[0], row[1]) for row in rows]
-
-    # -- users and partners ---------------------------------------------------------------------------
-
-    def auth_user_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        extra = _labelled(
-            {
-                "isAdmin": User.is_admin,
-                "pinCode": User.pin_code,
-                "oauthId": User.oauth_id,
-                "storageLabel": User.storage_label,
-                "quotaSizeInBytes": User.quota_size_in_bytes,
-                "quotaUsageInBytes": User.quota_usage_in_bytes,
-            }
-        )
-        return _upserts(User.update_id, [*USER_COLUMNS, *extra], now, after).where(User.id == user_id)
-
-    def user_deletes(self, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        return _upserts(UserAudit.id, _labelled({"userId": UserAudit.user_id}), now, after)
-
-    def user_upserts(self, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        return _upserts(User.update_id, USER_COLUMNS, now, after)
-
-    def partner_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {"sharedById": PartnerAudit.shared_by_id, "sharedWithId": PartnerAudit.shared_with_id}
-        )
-        return _upserts(PartnerAudit.id, columns, now, after).where(
-            or_(PartnerAudit.shared_by_id == user_id, PartnerAudit.shared_with_id == user_id)
-        )
-
-    def partner_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {
-                "sharedById": Partner.shared_by_id,
-                "sharedWithId": Partner.shared_with_id,
-                "inTimeline": Partner.in_timeline,
-            }
-        )
-        return _upserts(Partner.update_id, columns, now, after).where(
-            or_(Partner.shared_by_id == user_id, Partner.shared_with_id == user_id)
-        )
-
-    # -- assets ---------------------------------------------------------------------------------------
-
-    def asset_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"assetId": AssetAudit.asset_id})
-        return _upserts(AssetAudit.id, columns, now, after).where(AssetAudit.owner_id == user_id)
-
-    def asset_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _asset_columns(Asset.is_favorite)
-        return _upserts(Asset.update_id, columns, now, after).where(Asset.owner_id == user_id)
-
-    def partner_asset_deletes(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"assetId": AssetAudit.asset_id})
-        return _upserts(AssetAudit.id, columns, now, after).where(
-            AssetAudit.owner_id.in_(self._partner_ids(user_id))
-        )
-
-    def partner_asset_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        # A partner's favourites are theirs, not the viewer's.
-        columns = _asset_columns(false())
-        return _upserts(Asset.update_id, columns, now, after).where(
-            Asset.owner_id.in_(self._partner_ids(user_id))
-        )
-
-    def partner_asset_backfill(
-        self, partner_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-    ) -> Select[Any]:
-        columns = _asset_columns(false())
-        return _backfill(Asset.update_id, columns, now, after, until).where(Asset.owner_id == partner_id)
-
-    def exif_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        return _upserts(AssetExif.update_id, EXIF_COLUMNS, now, after).where(
-            AssetExif.asset_id.in_(select(Asset.id).where(Asset.owner_id == user_id))
-        )
-
-    def partner_exif_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        return _upserts(AssetExif.update_id, EXIF_COLUMNS, now, after).where(
-            AssetExif.asset_id.in_(select(Asset.id).where(Asset.owner_id.in_(self._partner_ids(user_id))))
-        )
-
-    def partner_exif_backfill(
-        self, partner_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-    ) -> Select[Any]:
-        return (
-            _backfill(AssetExif.update_id, EXIF_COLUMNS, now, after, until)
-            .join(Asset, Asset.id == AssetExif.asset_id)
-            .where(Asset.owner_id == partner_id)
-        )
-
-    def asset_edit_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"editId": AssetEditAudit.edit_id})
-        return (
-            _upserts(AssetEditAudit.id, columns, now, after)
-            .join(Asset, Asset.id == AssetEditAudit.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def asset_edit_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {
-                "id": AssetEdit.id,
-                "assetId": AssetEdit.asset_id,
-                "sequence": AssetEdit.sequence,
-                "action": AssetEdit.action,
-                "parameters": AssetEdit.parameters,
-            }
-        )
-        return (
-            _upserts(AssetEdit.update_id, columns, now, after)
-            .join(Asset, Asset.id == AssetEdit.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def asset_metadata_deletes(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"assetId": AssetMetadataAudit.asset_id, "key": AssetMetadataAudit.key})
-        return (
-            _upserts(AssetMetadataAudit.id, columns, now, after)
-            .join(Asset, Asset.id == AssetMetadataAudit.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def asset_metadata_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled(
-            {"assetId": AssetMetadata.asset_id, "key": AssetMetadata.key, "value": AssetMetadata.value}
-        )
-        return (
-            _upserts(AssetMetadata.update_id, columns, now, after)
-            .join(Asset, Asset.id == AssetMetadata.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def asset_ocr_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {"id": AssetOcrAudit.id, "assetId": AssetOcrAudit.asset_id, "deletedAt": AssetOcrAudit.deleted_at}
-        )
-        return (
-            _upserts(AssetOcrAudit.id, columns, now, after)
-            .join(Asset, Asset.id == AssetOcrAudit.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def asset_ocr_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {
-                "id": AssetOcr.id,
-                "assetId": AssetOcr.asset_id,
-                "x1": AssetOcr.x1,
-                "y1": AssetOcr.y1,
-                "x2": AssetOcr.x2,
-                "y2": AssetOcr.y2,
-                "x3": AssetOcr.x3,
-                "y3": AssetOcr.y3,
-                "x4": AssetOcr.x4,
-                "y4": AssetOcr.y4,
-                "text": AssetOcr.text,
-                "boxScore": AssetOcr.box_score,
-                "textScore": AssetOcr.text_score,
-                "isVisible": AssetOcr.is_visible,
-            }
-        )
-        return (
-            _upserts(AssetOcr.update_id, columns, now, after)
-            .join(Asset, Asset.id == AssetOcr.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    # -- stacks ---------------------------------------------------------------------------------------
-
-    def stack_deletes(
-        self, user_ids: Select[Any] | uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"stackId": StackAudit.stack_id})
-        statement = _upserts(StackAudit.id, columns, now, after)
-        if isinstance(user_ids, uuid.UUID):
-            return statement.where(StackAudit.user_id == user_ids)
-        return statement.where(StackAudit.user_id.in_(user_ids))
-
-    def stack_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        return _upserts(Stack.update_id, STACK_COLUMNS, now, after).where(Stack.owner_id == user_id)
-
-    def partner_stack_deletes(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        return self.stack_deletes(self._partner_ids(user_id), now, after)
-
-    def partner_stack_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        return _upserts(Stack.update_id, STACK_COLUMNS, now, after).where(
-            Stack.owner_id.in_(self._partner_ids(user_id))
-        )
-
-    def partner_stack_backfill(
-        self, partner_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-    ) -> Select[Any]:
-        return _backfill(Stack.update_id, STACK_COLUMNS, now, after, until).where(
-            Stack.owner_id == partner_id
-        )
-
-    # -- albums ---------------------------------------------------------------------------------------
-
-    def album_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"albumId": AlbumAudit.album_id})
-        return _upserts(AlbumAudit.id, columns, now, after).where(AlbumAudit.user_id == user_id)
-
-    def album_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, *, with_owner: bool = False
-    ) -> Select[Any]:
-        columns = list(ALBUM_COLUMNS)
-        if with_owner:
-            owner = (
-                select(AlbumUser.user_id)
-                .where(AlbumUser.album_id == Album.id, AlbumUser.role == "owner")
-                .scalar_subquery()
-            )
-            columns.append(owner.label("ownerId"))
-        return _upserts(Album.update_id, columns, now, after).where(Album.id.in_(self._my_album_ids(user_id)))
-
-    def album_user_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"albumId": AlbumUserAudit.album_id, "userId": AlbumUserAudit.user_id})
-        return _upserts(AlbumUserAudit.id, columns, now, after).where(
-            AlbumUserAudit.album_id.in_(self._my_album_ids(user_id))
-        )
-
-    def album_user_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        return _upserts(AlbumUser.update_id, ALBUM_USER_COLUMNS, now, after).where(
-            AlbumUser.album_id.in_(self._my_album_ids(user_id))
-        )
-
-    def album_user_backfill(
-        self, album_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-    ) -> Select[Any]:
-        return _backfill(AlbumUser.update_id, ALBUM_USER_COLUMNS, now, after, until).where(
-            AlbumUser.album_id == album_id
-        )
-
-    def album_to_asset_deletes(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"albumId": AlbumAssetAudit.album_id, "assetId": AlbumAssetAudit.asset_id})
-        return _upserts(AlbumAssetAudit.id, columns, now, after).where(
-            AlbumAssetAudit.album_id.in_(self._my_album_ids(user_id))
-        )
-
-    def album_to_asset_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        return _upserts(AlbumAsset.update_id, ALBUM_TO_ASSET_COLUMNS, now, after).where(
-            AlbumAsset.album_id.in_(self._my_album_ids(user_id))
-        )
-
-    def album_to_asset_backfill(
-        self, album_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-    ) -> Select[Any]:
-        return _backfill(AlbumAsset.update_id, ALBUM_TO_ASSET_COLUMNS, now, after, until).where(
-            AlbumAsset.album_id == album_id
-        )
-
-    @staticmethod
-    def _album_asset_favorite(user_id: uuid.UUID) -> ColumnElement[Any]:
-        # Only the owner's favourite flag means anything to the viewer.
-        return case((Asset.owner_id == user_id, Asset.is_favorite), else_=false())
-
-    def album_asset_creates(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        """Assets as they entered the user's albums, keyed by the album_asset row."""
-        columns = _asset_columns(self._album_asset_favorite(user_id))
-        return (
-            _upserts(AlbumAsset.update_id, columns, now, after)
-            .join(Asset, Asset.id == AlbumAsset.asset_id)
-            .where(AlbumAsset.album_id.in_(self._my_album_ids(user_id)))
-        )
-
-    def album_asset_updates(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, known_until: uuid.UUID
-    ) -> Select[Any]:
-        """Changes to album assets the client already has (added up to its create checkpoint)."""
-        columns = _asset_columns(self._album_asset_favorite(user_id))
-        return (
-            _upserts(Asset.update_id, columns, now, after)
-            .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
-            .where(AlbumAsset.update_id <= known_until, AlbumAsset.album_id.in_(self._my_album_ids(user_id)))
-        )
-
-    def album_asset_backfill(
-        self,
-        user_id: uuid.UUID,
-        album_id: uuid.UUID,
-        now: uuid.UUID,
-        after: uuid.UUID | None,
-        until: uuid.UUID,
-    ) -> Select[Any]:
-        columns = _asset_columns(self._album_asset_favorite(user_id))
-        return (
-            _backfill(AlbumAsset.update_id, columns, now, after, until)
-            .join(Asset, Asset.id == AlbumAsset.asset_id)
-            .where(AlbumAsset.album_id == album_id)
-        )
-
-    def album_exif_creates(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        return (
-            _upserts(AlbumAsset.update_id, EXIF_COLUMNS, now, after)
-            .join(AssetExif, AssetExif.asset_id == AlbumAsset.asset_id)
-            .where(AlbumAsset.album_id.in_(self._my_album_ids(user_id)))
-        )
-
-    def album_exif_updates(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, known_until: uuid.UUID
-    ) -> Select[Any]:
-        return (
-            _upserts(AssetExif.update_id, EXIF_COLUMNS, now, after)
-            .join(AlbumAsset, AlbumAsset.asset_id == AssetExif.asset_id)
-            .where(AlbumAsset.update_id <= known_until, AlbumAsset.album_id.in_(self._my_album_ids(user_id)))
-        )
-
-    def album_exif_backfill(
-        self, album_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-    ) -> Select[Any]:
-        return (
-            _backfill(AlbumAsset.update_id, EXIF_COLUMNS, now, after, until)
-            .join(AssetExif, AssetExif.asset_id == AlbumAsset.asset_id)
-            .where(AlbumAsset.album_id == album_id)
-        )
-
-    # -- memories, people, metadata ---------------------------------------------------------------------
-
-    def memory_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"memoryId": MemoryAudit.memory_id})
-        return _upserts(MemoryAudit.id, columns, now, after).where(MemoryAudit.user_id == user_id)
-
-    def memory_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {
-                "id": Memory.id,
-                "createdAt": Memory.created_at,
-                "updatedAt": Memory.updated_at,
-                "deletedAt": Memory.deleted_at,
-                "ownerId": Memory.owner_id,
-                "type": Memory.type,
-                "data": Memory.data,
-                "isSaved": Memory.is_saved,
-                "memoryAt": Memory.memory_at,
-                "seenAt": Memory.seen_at,
-                "showAt": Memory.show_at,
-                "hideAt": Memory.hide_at,
-            }
-        )
-        return _upserts(Memory.update_id, columns, now, after).where(Memory.owner_id == user_id)
-
-    def memory_asset_deletes(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"memoryId": MemoryAssetAudit.memory_id, "assetId": MemoryAssetAudit.asset_id})
-        return _upserts(MemoryAssetAudit.id, columns, now, after).where(
-            MemoryAssetAudit.memory_id.in_(select(Memory.id).where(Memory.owner_id == user_id))
-        )
-
-    def memory_asset_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"memoryId": MemoryAsset.memory_id, "assetId": MemoryAsset.asset_id})
-        return _upserts(MemoryAsset.update_id, columns, now, after).where(
-            MemoryAsset.memory_id.in_(select(Memory.id).where(Memory.owner_id == user_id))
-        )
-
-    def person_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"personId": PersonAudit.person_id})
-        return _upserts(PersonAudit.id, columns, now, after).where(PersonAudit.owner_id == user_id)
-
-    def person_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {
-                "id": Person.id,
-                "createdAt": Person.created_at,
-                "updatedAt": Person.updated_at,
-                "ownerId": Person.owner_id,
-                "name": Person.name,
-                # A date in the table, a timestamp (midnight UTC) in the protocol.
-                "birthDate": func.timezone("UTC", cast(Person.birth_date, DateTime)),
-                "isHidden": Person.is_hidden,
-                "isFavorite": Person.is_favorite,
-                "color": Person.color,
-                "faceAssetId": Person.face_asset_id,
-            }
-        )
-        return _upserts(Person.update_id, columns, now, after).where(Person.owner_id == user_id)
-
-    def face_deletes(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled({"assetFaceId": AssetFaceAudit.asset_face_id})
-        return (
-            _upserts(AssetFaceAudit.id, columns, now, after)
-            .join(Asset, Asset.id == AssetFaceAudit.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def face_upserts(self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None) -> Select[Any]:
-        columns = _labelled(
-            {
-                "id": AssetFace.id,
-                "assetId": AssetFace.asset_id,
-                "personId": AssetFace.person_id,
-                "imageWidth": AssetFace.image_width,
-                "imageHeight": AssetFace.image_height,
-                "boundingBoxX1": AssetFace.bounding_box_x1,
-                "boundingBoxY1": AssetFace.bounding_box_y1,
-                "boundingBoxX2": AssetFace.bounding_box_x2,
-                "boundingBoxY2": AssetFace.bounding_box_y2,
-                "sourceType": AssetFace.source_type,
-                "isVisible": AssetFace.is_visible,
-                "deletedAt": AssetFace.deleted_at,
-            }
-        )
-        return (
-            _upserts(AssetFace.update_id, columns, now, after)
-            .join(Asset, Asset.id == AssetFace.asset_id)
-            .where(Asset.owner_id == user_id)
-        )
-
-    def user_metadata_deletes(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled({"userId": UserMetadataAudit.user_id, "key": UserMetadataAudit.key})
-        return _upserts(UserMetadataAudit.id, columns, now, after).where(UserMetadataAudit.user_id == user_id)
-
-    def user_metadata_upserts(
-        self, user_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None
-    ) -> Select[Any]:
-        columns = _labelled(
-            {"userId": UserMetadata.user_id, "key": UserMetadata.key, "value": UserMetadata.value}
-        )
-        return _upserts(UserMetadata.update_id, columns, now, after).where(UserMetadata.user_id == user_id)
 
     # -- checkpoints ----------------------------------------------------------------------------------
 

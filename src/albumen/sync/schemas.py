@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 
 from albumen.immich.dto import SyncEntityType as Entity
 from albumen.immich.dto import SyncRequestType as Request
@@ -47,6 +48,16 @@ DEPRECATED_TYPES: dict[Request, Request] = {
     Request.AlbumAssetsV1: Request.AlbumAssetsV2,
     Request.AssetFacesV1: Request.AssetFacesV2,
 }
+
+
+class Scope(Enum):
+    """Whose rows of a table a user's stream carries, matched against the table's owner-like column."""
+
+    EVERYONE = "everyone"  # every user's (users are visible to all)
+    ME = "me"  # the user's own
+    PARTNERS = "partners"  # those of users who share their library with the user
+    MY_ALBUMS = "my_albums"  # those of albums the user is a member of
+
 
 ENTITY_TYPES: frozenset[str] = frozenset(member.value for member in Entity)
 

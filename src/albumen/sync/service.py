@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,8 @@ from albumen.immich.dto import SyncRequestType as Request
 from albumen.kit.db import Database
 from albumen.kit.errors import BadRequest, Forbidden
 from albumen.kit.ids import uuid7_at, uuid7_millis
-from albumen.sync.repository import Statement, SyncRepository
+from albumen.sync import repository as rows
+from albumen.sync.repository import Rows, Statement, SyncRepository
 from albumen.sync.schemas import (
     API_KEY_REFUSED,
     BACKFILL_COMPLETE,
@@ -34,13 +35,156 @@ from albumen.sync.schemas import (
     SYNC_TYPES_ORDER,
     Ack,
     Checkpoints,
+    Scope,
 )
 
 # Bytes gathered before a chunk goes to the client: few writes, little memory.
 CHUNK_BYTES = 256 * 1024
 DAY_MILLIS = 86_400_000
 
-Query = Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None], Statement]
+
+@dataclass(frozen=True)
+class Feed:
+    """Lines of one type: the rows the user sees in a scope, from the checkpoint of `entity` on."""
+
+    entity: Entity
+    rows: Rows
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """When the user gains a partner (or joins an album), that one's `rows` the client could not see up
+    to its upsert checkpoint, replayed as `entity` lines before the upserts."""
+
+    entity: Entity
+    parents: Scope
+    rows: Rows
+
+
+@dataclass(frozen=True)
+class SyncType:
+    """What one requested type streams, in this order: deletes, backfills, then upserts. With
+    `updates` (album assets and their EXIF), upserts are the rows newly in the user's albums and
+    `updates` the changes to those the client already has, streamed first."""
+
+    upserts: Feed
+    deletes: Feed | None = None
+    backfill: Backfill | None = None
+    updates: Feed | None = None
+
+
+Line = tuple[Entity, Rows]
+
+
+def _type(
+    scope: Scope,
+    upserts: Line,
+    deletes: Line | None = None,
+    *,
+    backfill: Entity | None = None,
+    updates: Line | None = None,
+    deletes_scope: Scope | None = None,
+) -> SyncType:
+    """A type whose lines all come from rows of one scope; a backfill replays the upserts' rows of
+    each partner or album added (the scope's parents)."""
+    return SyncType(
+        upserts=Feed(*upserts, scope),
+        deletes=None if deletes is None else Feed(*deletes, deletes_scope or scope),
+        backfill=None if backfill is None else Backfill(backfill, scope, upserts[1]),
+        updates=None if updates is None else Feed(*updates, scope),
+    )
+
+
+ME, PARTNERS, MY_ALBUMS = Scope.ME, Scope.PARTNERS, Scope.MY_ALBUMS
+
+SYNC_TYPES: dict[Request, SyncType] = {
+    Request.AuthUsersV1: _type(ME, (Entity.AuthUserV1, rows.AUTH_USERS)),
+    Request.UsersV1: _type(
+        Scope.EVERYONE, (Entity.UserV1, rows.USERS), (Entity.UserDeleteV1, rows.USER_DELETES)
+    ),
+    Request.PartnersV1: _type(
+        ME, (Entity.PartnerV1, rows.PARTNERS), (Entity.PartnerDeleteV1, rows.PARTNER_DELETES)
+    ),
+    Request.AssetsV2: _type(ME, (Entity.AssetV2, rows.ASSETS), (Entity.AssetDeleteV1, rows.ASSET_DELETES)),
+    Request.StacksV1: _type(ME, (Entity.StackV1, rows.STACKS), (Entity.StackDeleteV1, rows.STACK_DELETES)),
+    Request.PartnerAssetsV2: _type(
+        PARTNERS,
+        (Entity.PartnerAssetV2, rows.PARTNER_ASSETS),
+        (Entity.PartnerAssetDeleteV1, rows.ASSET_DELETES),
+        backfill=Entity.PartnerAssetBackfillV2,
+    ),
+    Request.PartnerStacksV1: _type(
+        PARTNERS,
+        (Entity.PartnerStackV1, rows.STACKS),
+        (Entity.PartnerStackDeleteV1, rows.STACK_DELETES),
+        backfill=Entity.PartnerStackBackfillV1,
+    ),
+    Request.AlbumAssetsV2: _type(
+        MY_ALBUMS,
+        (Entity.AlbumAssetCreateV2, rows.ALBUM_ASSET_CREATES),
+        backfill=Entity.AlbumAssetBackfillV2,
+        updates=(Entity.AlbumAssetUpdateV2, rows.ALBUM_ASSET_UPDATES),
+    ),
+    # An album's deletion is recorded for each member, not per album.
+    Request.AlbumsV1: _type(
+        MY_ALBUMS,
+        (Entity.AlbumV1, rows.ALBUMS_V1),
+        (Entity.AlbumDeleteV1, rows.ALBUM_DELETES),
+        deletes_scope=ME,
+    ),
+    Request.AlbumsV2: _type(
+        MY_ALBUMS, (Entity.AlbumV2, rows.ALBUMS), (Entity.AlbumDeleteV1, rows.ALBUM_DELETES), deletes_scope=ME
+    ),
+    Request.AlbumUsersV1: _type(
+        MY_ALBUMS,
+        (Entity.AlbumUserV1, rows.ALBUM_USERS),
+        (Entity.AlbumUserDeleteV1, rows.ALBUM_USER_DELETES),
+        backfill=Entity.AlbumUserBackfillV1,
+    ),
+    Request.AlbumToAssetsV1: _type(
+        MY_ALBUMS,
+        (Entity.AlbumToAssetV1, rows.ALBUM_TO_ASSETS),
+        (Entity.AlbumToAssetDeleteV1, rows.ALBUM_TO_ASSET_DELETES),
+        backfill=Entity.AlbumToAssetBackfillV1,
+    ),
+    Request.AssetExifsV1: _type(ME, (Entity.AssetExifV1, rows.EXIFS)),
+    Request.AlbumAssetExifsV1: _type(
+        MY_ALBUMS,
+        (Entity.AlbumAssetExifCreateV1, rows.ALBUM_EXIF_CREATES),
+        backfill=Entity.AlbumAssetExifBackfillV1,
+        updates=(Entity.AlbumAssetExifUpdateV1, rows.ALBUM_EXIF_UPDATES),
+    ),
+    Request.AssetOcrV1: _type(ME, (Entity.AssetOcrV1, rows.OCR), (Entity.AssetOcrDeleteV1, rows.OCR_DELETES)),
+    Request.PartnerAssetExifsV1: _type(
+        PARTNERS, (Entity.PartnerAssetExifV1, rows.EXIFS), backfill=Entity.PartnerAssetExifBackfillV1
+    ),
+    Request.MemoriesV1: _type(
+        ME, (Entity.MemoryV1, rows.MEMORIES), (Entity.MemoryDeleteV1, rows.MEMORY_DELETES)
+    ),
+    Request.MemoryToAssetsV1: _type(
+        ME,
+        (Entity.MemoryToAssetV1, rows.MEMORY_ASSETS),
+        (Entity.MemoryToAssetDeleteV1, rows.MEMORY_ASSET_DELETES),
+    ),
+    Request.PeopleV1: _type(ME, (Entity.PersonV1, rows.PEOPLE), (Entity.PersonDeleteV1, rows.PERSON_DELETES)),
+    Request.AssetFacesV2: _type(
+        ME, (Entity.AssetFaceV2, rows.FACES), (Entity.AssetFaceDeleteV1, rows.FACE_DELETES)
+    ),
+    Request.UserMetadataV1: _type(
+        ME,
+        (Entity.UserMetadataV1, rows.USER_METADATA),
+        (Entity.UserMetadataDeleteV1, rows.USER_METADATA_DELETES),
+    ),
+    Request.AssetMetadataV1: _type(
+        ME,
+        (Entity.AssetMetadataV1, rows.ASSET_METADATA),
+        (Entity.AssetMetadataDeleteV1, rows.ASSET_METADATA_DELETES),
+    ),
+    Request.AssetEditsV1: _type(
+        ME, (Entity.AssetEditV1, rows.EDITS), (Entity.AssetEditDeleteV1, rows.EDIT_DELETES)
+    ),
+}
 
 
 def _session_id(auth: AuthContext) -> uuid.UUID:
@@ -124,7 +268,7 @@ class SyncService:
             now = uuid7_at(time.time_ns() // 1_000_000 - 1)
             writer = _StreamWriter(SyncRepository(db), user_id, session_id, now, checkpoints)
             for kind in types:
-                async for chunk in writer.handlers[kind]():
+                async for chunk in writer.write(SYNC_TYPES[kind]):
                     yield chunk
             yield _line(Entity.SyncCompleteV1.value, f"{Entity.SyncCompleteV1.value}|{now}")
 
@@ -151,7 +295,8 @@ async def _chunked(pieces: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 
 class _StreamWriter:
-    """Turns one stream's requested types into JSON lines, in the protocol's order."""
+    """Turns one stream's requested types into JSON lines: one path for deletes and upserts (`_feed`),
+    one for backfills, one for album rows that come as updates and creates."""
 
     def __init__(
         self,
@@ -166,63 +311,20 @@ class _StreamWriter:
         self.session_id = session_id
         self.now = now
         self.checkpoints = checkpoints
-        repo = repository
-        self.handlers: dict[Request, Callable[[], AsyncIterator[bytes]]] = {
-            Request.AuthUsersV1: lambda: self._rows(Entity.AuthUserV1, repo.auth_user_upserts),
-            Request.UsersV1: self._users,
-            Request.PartnersV1: lambda: self._deletes_then_upserts(
-                Entity.PartnerDeleteV1, repo.partner_deletes, Entity.PartnerV1, repo.partner_upserts
-            ),
-            Request.AssetsV2: lambda: self._deletes_then_upserts(
-                Entity.AssetDeleteV1, repo.asset_deletes, Entity.AssetV2, repo.asset_upserts
-            ),
-            Request.StacksV1: lambda: self._deletes_then_upserts(
-                Entity.StackDeleteV1, repo.stack_deletes, Entity.StackV1, repo.stack_upserts
-            ),
-            Request.PartnerAssetsV2: self._partner_assets,
-            Request.PartnerStacksV1: self._partner_stacks,
-            Request.AlbumAssetsV2: self._album_assets,
-            Request.AlbumsV1: lambda: self._albums(Entity.AlbumV1, with_owner=True),
-            Request.AlbumsV2: lambda: self._albums(Entity.AlbumV2, with_owner=False),
-            Request.AlbumUsersV1: self._album_users,
-            Request.AlbumToAssetsV1: self._album_to_assets,
-            Request.AssetExifsV1: lambda: self._rows(Entity.AssetExifV1, repo.exif_upserts),
-            Request.AlbumAssetExifsV1: self._album_asset_exifs,
-            Request.AssetOcrV1: lambda: self._deletes_then_upserts(
-                Entity.AssetOcrDeleteV1, repo.asset_ocr_deletes, Entity.AssetOcrV1, repo.asset_ocr_upserts
-            ),
-            Request.PartnerAssetExifsV1: self._partner_asset_exifs,
-            Request.MemoriesV1: lambda: self._deletes_then_upserts(
-                Entity.MemoryDeleteV1, repo.memory_deletes, Entity.MemoryV1, repo.memory_upserts
-            ),
-            Request.MemoryToAssetsV1: lambda: self._deletes_then_upserts(
-                Entity.MemoryToAssetDeleteV1,
-                repo.memory_asset_deletes,
-                Entity.MemoryToAssetV1,
-                repo.memory_asset_upserts,
-            ),
-            Request.PeopleV1: lambda: self._deletes_then_upserts(
-                Entity.PersonDeleteV1, repo.person_deletes, Entity.PersonV1, repo.person_upserts
-            ),
-            Request.AssetFacesV2: lambda: self._deletes_then_upserts(
-                Entity.AssetFaceDeleteV1, repo.face_deletes, Entity.AssetFaceV2, repo.face_upserts
-            ),
-            Request.UserMetadataV1: lambda: self._deletes_then_upserts(
-                Entity.UserMetadataDeleteV1,
-                repo.user_metadata_deletes,
-                Entity.UserMetadataV1,
-                repo.user_metadata_upserts,
-            ),
-            Request.AssetMetadataV1: lambda: self._deletes_then_upserts(
-                Entity.AssetMetadataDeleteV1,
-                repo.asset_metadata_deletes,
-                Entity.AssetMetadataV1,
-                repo.asset_metadata_upserts,
-            ),
-            Request.AssetEditsV1: lambda: self._deletes_then_upserts(
-                Entity.AssetEditDeleteV1, repo.asset_edit_deletes, Entity.AssetEditV1, repo.asset_edit_upserts
-            ),
-        }
+
+    async def write(self, sync_type: SyncType) -> AsyncIterator[bytes]:
+        if sync_type.deletes is not None:
+            async for chunk in self._feed(sync_type.deletes):
+                yield chunk
+        if sync_type.backfill is not None:
+            async for chunk in self._backfill(sync_type.backfill, sync_type.upserts.entity):
+                yield chunk
+        if sync_type.updates is not None:
+            async for chunk in self._updated_and_created(sync_type.updates, sync_type.upserts):
+                yield chunk
+        else:
+            async for chunk in self._feed(sync_type.upserts):
+                yield chunk
 
     def _after(self, entity: Entity) -> uuid.UUID | None:
         ack = self.checkpoints.get(entity.value)
@@ -234,52 +336,22 @@ class _StreamWriter:
         async for chunk in self.repo.lines(statement, entity.value, create_id):
             yield chunk
 
-    async def _rows(self, entity: Entity, query: Query) -> AsyncIterator[bytes]:
-        async for chunk in self._emit(entity, query(self.user_id, self.now, self._after(entity))):
+    def _changes(self, feed: Feed, until: uuid.UUID | None = None) -> Statement:
+        after = self._after(feed.entity)
+        return self.repo.changes(feed.rows, feed.scope, self.user_id, self.now, after, until)
+
+    async def _feed(self, feed: Feed) -> AsyncIterator[bytes]:
+        async for chunk in self._emit(feed.entity, self._changes(feed)):
             yield chunk
 
-    async def _deletes_then_upserts(
-        self, delete_entity: Entity, deletes: Query, upsert_entity: Entity, upserts: Query
-    ) -> AsyncIterator[bytes]:
-        async for chunk in self._rows(delete_entity, deletes):
-            yield chunk
-        async for chunk in self._rows(upsert_entity, upserts):
-            yield chunk
-
-    async def _users(self) -> AsyncIterator[bytes]:
-        async for chunk in self._emit(
-            Entity.UserDeleteV1, self.repo.user_deletes(self.now, self._after(Entity.UserDeleteV1))
-        ):
-            yield chunk
-        async for chunk in self._emit(
-            Entity.UserV1, self.repo.user_upserts(self.now, self._after(Entity.UserV1))
-        ):
-            yield chunk
-
-    async def _albums(self, entity: Entity, *, with_owner: bool) -> AsyncIterator[bytes]:
-        async for chunk in self._rows(Entity.AlbumDeleteV1, self.repo.album_deletes):
-            yield chunk
-        statement = self.repo.album_upserts(
-            self.user_id, self.now, self._after(entity), with_owner=with_owner
-        )
-        async for chunk in self._emit(entity, statement):
-            yield chunk
-
-    # -- backfills ------------------------------------------------------------------------------------
-
-    async def _backfill(
-        self,
-        entity: Entity,
-        known: Entity,
-        parents: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None], Any],
-        query: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID], Statement],
-    ) -> AsyncIterator[bytes]:
+    async def _backfill(self, backfill: Backfill, known: Entity) -> AsyncIterator[bytes]:
         """Replays, for each partner or album the user gained since the checkpoint of `known`, the rows
         up to that checkpoint; each one ends with a SyncAckV1 `entity|createId|complete`. A client with
         no checkpoint yet gets everything from the plain upserts, so its backfill is marked done."""
+        entity = backfill.entity
         progress = self.checkpoints.get(entity.value)
-        found: list[tuple[uuid.UUID, uuid.UUID]] = await parents(
-            self.user_id, self.now, progress.update_uuid() if progress is not None else None
+        found = await self.repo.parents_added_after(
+            backfill.parents, self.user_id, self.now, progress.update_uuid() if progress is not None else None
         )
         until = self._after(known)
         if until is None:
@@ -292,131 +364,22 @@ class _StreamWriter:
             if same and progress is not None and progress.extra_id == BACKFILL_COMPLETE:
                 continue
             start = progress.extra_uuid() if same and progress is not None else None
-            async for chunk in self._emit(entity, query(parent_id, self.now, start, until), create_id):
+            statement = self.repo.changes(backfill.rows, parent_id, self.user_id, self.now, start, until)
+            async for chunk in self._emit(entity, statement, create_id):
                 yield chunk
             yield _line(Entity.SyncAckV1.value, f"{entity.value}|{create_id}|{BACKFILL_COMPLETE}")
 
-    async def _partner_assets(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        async for chunk in self._rows(Entity.PartnerAssetDeleteV1, repo.partner_asset_deletes):
-            yield chunk
-        async for chunk in self._backfill(
-            Entity.PartnerAssetBackfillV2,
-            Entity.PartnerAssetV2,
-            repo.partners_created_after,
-            repo.partner_asset_backfill,
-        ):
-            yield chunk
-        async for chunk in self._rows(Entity.PartnerAssetV2, repo.partner_asset_upserts):
-            yield chunk
-
-    async def _partner_asset_exifs(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        async for chunk in self._backfill(
-            Entity.PartnerAssetExifBackfillV1,
-            Entity.PartnerAssetExifV1,
-            repo.partners_created_after,
-            repo.partner_exif_backfill,
-        ):
-            yield chunk
-        async for chunk in self._rows(Entity.PartnerAssetExifV1, repo.partner_exif_upserts):
-            yield chunk
-
-    async def _partner_stacks(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        async for chunk in self._rows(Entity.PartnerStackDeleteV1, repo.partner_stack_deletes):
-            yield chunk
-        async for chunk in self._backfill(
-            Entity.PartnerStackBackfillV1,
-            Entity.PartnerStackV1,
-            repo.partners_created_after,
-            repo.partner_stack_backfill,
-        ):
-            yield chunk
-        async for chunk in self._rows(Entity.PartnerStackV1, repo.partner_stack_upserts):
-            yield chunk
-
-    async def _album_users(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        async for chunk in self._rows(Entity.AlbumUserDeleteV1, repo.album_user_deletes):
-            yield chunk
-        async for chunk in self._backfill(
-            Entity.AlbumUserBackfillV1, Entity.AlbumUserV1, repo.albums_joined_after, repo.album_user_backfill
-        ):
-            yield chunk
-        async for chunk in self._rows(Entity.AlbumUserV1, repo.album_user_upserts):
-            yield chunk
-
-    async def _album_to_assets(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        async for chunk in self._rows(Entity.AlbumToAssetDeleteV1, repo.album_to_asset_deletes):
-            yield chunk
-        async for chunk in self._backfill(
-            Entity.AlbumToAssetBackfillV1,
-            Entity.AlbumToAssetV1,
-            repo.albums_joined_after,
-            repo.album_to_asset_backfill,
-        ):
-            yield chunk
-        async for chunk in self._rows(Entity.AlbumToAssetV1, repo.album_to_asset_upserts):
-            yield chunk
-
-    async def _created_and_updated(
-        self,
-        create: Entity,
-        update: Entity,
-        creates: Query,
-        updates: Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID], Statement],
-    ) -> AsyncIterator[bytes]:
+    async def _updated_and_created(self, updates: Feed, creates: Feed) -> AsyncIterator[bytes]:
         """Album assets (and their EXIF) come in two kinds: changes to ones the client has (keyed by the
         asset's update id), then ones newly in its albums (keyed by the album_asset row)."""
-        known = self._after(create)
+        known = self._after(creates.entity)
         if known is not None:
-            statement = updates(self.user_id, self.now, self._after(update), known)
-            async for chunk in self._emit(update, statement):
+            async for chunk in self._emit(updates.entity, self._changes(updates, until=known)):
                 yield chunk
         first = True
-        async for chunk in self._emit(create, creates(self.user_id, self.now, known)):
+        async for chunk in self._feed(creates):
             if first:
                 # Whatever changed in assets it is receiving now arrives with them: skip those updates.
-                yield _line(Entity.SyncAckV1.value, f"{update.value}|{self.now}")
+                yield _line(Entity.SyncAckV1.value, f"{updates.entity.value}|{self.now}")
                 first = False
-            yield chunk
-
-    async def _album_assets(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        user_id = self.user_id
-
-        def backfill(
-            album_id: uuid.UUID, now: uuid.UUID, after: uuid.UUID | None, until: uuid.UUID
-        ) -> Statement:
-            return repo.album_asset_backfill(user_id, album_id, now, after, until)
-
-        async for chunk in self._backfill(
-            Entity.AlbumAssetBackfillV2, Entity.AlbumAssetCreateV2, repo.albums_joined_after, backfill
-        ):
-            yield chunk
-        async for chunk in self._created_and_updated(
-            Entity.AlbumAssetCreateV2,
-            Entity.AlbumAssetUpdateV2,
-            repo.album_asset_creates,
-            repo.album_asset_updates,
-        ):
-            yield chunk
-
-    async def _album_asset_exifs(self) -> AsyncIterator[bytes]:
-        repo = self.repo
-        async for chunk in self._backfill(
-            Entity.AlbumAssetExifBackfillV1,
-            Entity.AlbumAssetExifCreateV1,
-            repo.albums_joined_after,
-            repo.album_exif_backfill,
-        ):
-            yield chunk
-        async for chunk in self._created_and_updated(
-            Entity.AlbumAssetExifCreateV1,
-            Entity.AlbumAssetExifUpdateV1,
-            repo.album_exif_creates,
-            repo.album_exif_updates,
-        ):
             yield chunk
