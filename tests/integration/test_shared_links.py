@@ -124,6 +124,18 @@ async def test_owner_creates_lists_edits_and_deletes_links(client: httpx.AsyncCl
     assert edited.status_code == 200, edited.text
     assert (edited.json()["description"], edited.json()["slug"]) == ("Summer", "holiday")  # slug kept
 
+    # Download stays off while metadata is hidden, as at creation.
+    reopened = await client.patch(
+        f"/shared-links/{single['id']}", headers=alice.headers, json={"allowDownload": True}
+    )
+    assert (reopened.json()["allowDownload"], reopened.json()["showMetadata"]) == (False, False)
+    shown = await client.patch(
+        f"/shared-links/{single['id']}",
+        headers=alice.headers,
+        json={"allowDownload": True, "showMetadata": True, "expiresAt": None},
+    )
+    assert (shown.json()["allowDownload"], shown.json()["expiresAt"]) == (True, None)
+
     bobs_delete = await client.delete(f"/shared-links/{by_album['id']}", headers=bob.headers)
     assert bobs_delete.status_code == 400
     assert (await client.delete(f"/shared-links/{by_album['id']}", headers=alice.headers)).status_code == 204
