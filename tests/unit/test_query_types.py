@@ -8,7 +8,6 @@ from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
@@ -16,6 +15,7 @@ from albumen.config import Settings
 from albumen.kit.query import QueryBool, QueryDate, QueryDatetime
 from albumen.kit.zod import unwrap
 from albumen.main import create_app
+from tests.support.routes import api_routes
 
 LAX = (bool, datetime.date, AwareDatetime)  # datetime.datetime is a date
 STRICT = (QueryBool, QueryDate, QueryDatetime)
@@ -41,18 +41,6 @@ def _lax_fields(name: str, field: FieldInfo) -> list[str]:
     return []
 
 
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
-    """The app's APIRoutes, inside included routers too (FastAPI 0.16x keeps an included router whole,
-    as `original_router`, instead of copying its routes onto the app)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found += _api_routes(route.original_router.routes)
-    return found
-
-
 def _query_params(dependant: Dependant) -> list[Any]:
     """The query parameters of a route and of every dependency it runs."""
     found = list(dependant.query_params)
@@ -65,7 +53,7 @@ def test_no_query_parameter_is_a_lax_bool_date_or_datetime() -> None:
     offenders: set[str] = set()
     checked = 0
     app = create_app(Settings(database_url="postgresql://unused/db"))  # type: ignore[call-arg]
-    for route in _api_routes(app.routes):
+    for _path, route in api_routes(app.routes):
         for param in _query_params(route.dependant):
             checked += 1
             offenders |= {f"{route.path} {lax}" for lax in _lax_fields(param.alias, param.field_info)}

@@ -11,32 +11,36 @@ from albumen.immich.dto import Permission
 from albumen.immich.operations import EXTENSIONS, OPERATIONS_TSV, policies
 from albumen.immich.spec import operations
 from albumen.main import API_PREFIX, create_app
+from tests.support.routes import api_routes
 
 ALBUMEN_OWN = {"albumenLiveness", "albumenReadiness"} | set(EXTENSIONS)
 # The spec says 200, but Immich's server (and the mobile app) use a 307 redirect here.
 STATUS_DEPARTURES = {"redirectOAuthToMobile": 307}
 
 
-def routes() -> list[APIRoute]:
+def routes() -> list[tuple[str, APIRoute]]:
     app = create_app(Settings(database_url="postgresql://unused/db"))  # type: ignore[call-arg]
-    return [r for r in app.routes if isinstance(r, APIRoute)]
+    return api_routes(app.routes)
 
 
 def test_every_api_route_is_a_spec_operation_with_its_policy() -> None:
     spec_ops = operations()
     table = policies()
-    for route in routes():
-        if not route.path.startswith(API_PREFIX):
+    checked = 0
+    for path, route in routes():
+        if not path.startswith(API_PREFIX):
             continue
+        checked += 1
         assert route.operation_id, route.path
         if route.operation_id in ALBUMEN_OWN:
             continue
         assert route.operation_id in table, route.operation_id
         spec_op = spec_ops[route.operation_id]
-        assert route.path == API_PREFIX + spec_op.path, route.operation_id
+        assert path == API_PREFIX + spec_op.path, route.operation_id
         assert route.methods == {spec_op.method}, route.operation_id
         expected = STATUS_DEPARTURES.get(route.operation_id, spec_op.status_code)
         assert route.status_code == expected, route.operation_id
+    assert checked > 200  # the walk reached the routers' routes
 
 
 def test_operation_table_matches_the_spec() -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 
 from albumen.config import Settings
 from albumen.main import create_app
@@ -36,6 +35,7 @@ from tests.integration.isolation.judge import (
 )
 from tests.integration.isolation.world import World, build_world, snapshot
 from tests.support.databases import fresh_database
+from tests.support.routes import api_routes
 from tests.support.users import sign_up_admin
 
 ROLES = ("anonymous", "api_key", "link", "stranger", "owner", "partner", "viewer", "editor")
@@ -89,16 +89,7 @@ async def world(client: httpx.AsyncClient) -> World:
 
 
 def implemented(app: Any) -> set[str]:
-    found: set[str] = set()
-    pending = list(app.routes)
-    while pending:
-        route = pending.pop()
-        if isinstance(route, APIRoute) and route.operation_id:
-            found.add(route.operation_id)
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            pending.extend(inner.routes)
-    return found
+    return {route.operation_id for _path, route in api_routes(app.routes) if route.operation_id}
 
 
 def _message(response: httpx.Response) -> str:
