@@ -63,6 +63,8 @@ class Walk:
     console_errors: list[str] = field(default_factory=list)  # handleError() logs there, beside its toast
     mark: int = 0  # failed_api's length when the current step began
     asset_ids: list[str] = field(default_factory=list)
+    browser: Any = None  # for a visitor's own context (no cookies): shared-link pages
+    album_id: str = ""
 
     def watch(self) -> None:
         def on_response(response: Any) -> None:
@@ -300,6 +302,51 @@ def trash_and_restore(walk: Walk) -> str:
     return f"trashed {asset_id} from the viewer, restored it from the trash page, back on the timeline"
 
 
+def _api(walk: Walk, method: str, path: str, body: dict[str, Any]) -> Any:
+    """A call as the signed-in user (the page's cookies), for set-up the walk does not click through."""
+    response = walk.page.request.fetch(walk.base_url + path, method=method, data=body)
+    assert response.ok, f"{method} {path} -> {response.status} {response.text()[:200]}"
+    return response.json()
+
+
+def album_page(walk: Walk) -> str:
+    album = _api(walk, "POST", "/api/albums", {"albumName": "Nature", "assetIds": walk.asset_ids})
+    walk.album_id = album["id"]
+    walk.page.goto(f"{walk.base_url}/albums/{walk.album_id}")
+    count = _wait_for_count(_thumbnails(walk.page), len(walk.asset_ids))
+    return f"album {album['albumName']!r} shows {count} photos"
+
+
+def _visitor_sees(walk: Walk, url: str, password: str | None) -> int:
+    """Opens a share page in a fresh context (no account, no cookies) and counts its photos."""
+    context = walk.browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(url)
+        if password is not None:
+            page.get_by_placeholder("Password").fill(password)
+            page.get_by_role("button", name="Submit").click()
+        return _wait_for_count(page.locator("[data-asset-id]"), len(walk.asset_ids))
+    finally:
+        context.close()
+
+
+def shared_link_page(walk: Walk) -> str:
+    assert walk.album_id, "no album to share"
+    link = _api(walk, "POST", "/api/shared-links", {"type": "ALBUM", "albumId": walk.album_id})
+    count = _visitor_sees(walk, f"{walk.base_url}/share/{link['key']}", None)
+    return f"a visitor without an account sees {count} photos at /share/<key>"
+
+
+def password_link_page(walk: Walk) -> str:
+    assert walk.album_id, "no album to share"
+    body = {"type": "ALBUM", "albumId": walk.album_id, "password": "open sesame", "slug": "nature-walk"}
+    _api(walk, "POST", "/api/shared-links", body)
+    count = _visitor_sees(walk, f"{walk.base_url}/s/nature-walk", "open sesame")
+    return f"the password form unlocks /s/<slug>: {count} photos"
+
+
 def _no_api_failures(walk: Walk, where: str) -> str:
     failed = walk.failed_api[walk.mark :]
     assert not failed, f"{len(failed)} /api call(s) failed on {where}"
@@ -318,6 +365,9 @@ STEPS: list[tuple[str, Callable[[Walk], str]]] = [
     ("map", map_page),
     ("memories", memories),
     ("trash and restore", trash_and_restore),
+    ("album page", album_page),
+    ("shared album link, as a visitor", shared_link_page),
+    ("password-protected link by slug, as a visitor", password_link_page),
 ]
 
 
@@ -342,7 +392,7 @@ def walk_through(base_url: str) -> Walk:
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
             page.set_default_timeout(WAIT_MS)
-            walk = Walk(page, base_url)
+            walk = Walk(page, base_url, browser=browser)
             walk.watch()
             for name, action in STEPS:
                 walk.step(name, lambda action=action: action(walk))  # type: ignore[misc]
