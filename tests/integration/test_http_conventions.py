@@ -139,3 +139,14 @@ async def test_query_booleans_and_dates_are_read_as_strictly_as_immich(client: h
         "/search/large-assets", headers=admin.headers, params={"takenAfter": "2023-11-14T22:13:20.000Z"}
     )
     assert accepted.status_code == 200, accepted.text
+
+
+async def test_no_content_answers_carry_no_type_or_length(client: httpx.AsyncClient) -> None:
+    """As Express: a 204 has no Content-Type (supertest and superagent parse a typed empty body as '')."""
+    admin = await sign_up_admin(client)
+    response = await client.put("/assets", headers=admin.headers, json={"ids": [], "isFavorite": True})
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "content-type" not in response.headers
+    assert "content-length" not in response.headers
+    assert response.headers["x-correlation-id"]

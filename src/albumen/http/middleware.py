@@ -55,7 +55,11 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+                headers = MutableHeaders(scope=message)
+                headers[CORRELATION_HEADER] = correlation_id
+                if status == 204:  # as Express: no type, no length (clients parse a typed empty body as '')
+                    del headers["content-type"]
+                    del headers["content-length"]
             await send(message)
 
         try:
